@@ -1,0 +1,1 @@
+"""routekeeper: keep manually added routes alive through address changes."""
