@@ -1,0 +1,610 @@
+"""One machine's stack: interfaces, addresses, the active table and the persistent store.
+
+`Host.apply(operation)` validates first and mutates after, so a refused operation leaves the host
+exactly as it was. Every mutation goes through one of the `_`-prefixed primitives below, each of which
+records exactly one event; the profile (hotfix, prehotfix, linux) decides which primitives an address
+or interface change sets off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import operations as op
+from .events import Event, Kind
+from .operations import RefusalCode, Refused
+from .profiles import Profile, get_profile
+from .table import RouteTable
+from .values import (
+    IP,
+    LOOPBACK_INDEX,
+    Address,
+    AddressStore,
+    Interface,
+    Origin,
+    PersistentRoute,
+    Prefix,
+    Route,
+    RouteKey,
+)
+
+PKey = tuple[Prefix, IP, int | None]
+
+
+def loopback_interface(profile: Profile) -> Interface:
+    return Interface(
+        index=LOOPBACK_INDEX,
+        name=profile.loopback_name,
+        description=profile.loopback_description,
+        speed=1_000_000_000_000,
+        loopback=True,
+        mtu=profile.loopback_mtu,
+    )
+
+
+class Host:
+    """A simulated host. Pure: no I/O, no clock; deterministic for a given operation sequence."""
+
+    def __init__(self, profile: str | Profile = "hotfix", name: str = "host") -> None:
+        self.name = name
+        self.profile = get_profile(profile) if isinstance(profile, str) else profile
+        self.interfaces: dict[int, Interface] = {}
+        self.addresses: dict[int, list[Address]] = {}
+        self.table = RouteTable()
+        self.persistent: dict[PKey, PersistentRoute] = {}
+        self.parked: set[PKey] = set()
+        self.held: dict[RouteKey, Route] = {}
+        self._plumbed: dict[PKey, RouteKey] = {}
+        self._waiting: dict[IP, dict[PKey, PersistentRoute]] = {}
+        self._held_by_nexthop: dict[IP, set[RouteKey]] = {}
+        self._next_order = 1
+        self._events: list[Event] = []
+        lo = loopback_interface(self.profile)
+        self.interfaces[lo.index] = lo
+        self.addresses[lo.index] = []
+        for ip, length in self.profile.loopback_addresses():
+            self.addresses[lo.index].append(Address(ip, length, lo.index, order=0))
+        self._rederive(lo.index, reason="loopback")
+
+    # ------------------------------------------------------------------ restoring stored state
+    @classmethod
+    def restore(
+        cls,
+        profile: str,
+        name: str,
+        interfaces: Iterable[Interface],
+        addresses: Iterable[Address],
+        active: Iterable[Route],
+        persistent: Iterable[tuple[PersistentRoute, bool]],
+        held: Iterable[Route],
+    ) -> Host:
+        """Rebuild a host from what a backend stored, without re-deriving or emitting anything."""
+        host = cls.__new__(cls)
+        host.name = name
+        host.profile = get_profile(profile)
+        host.interfaces = {i.index: i for i in interfaces}
+        host.addresses = {i: [] for i in host.interfaces}
+        for a in sorted(addresses, key=lambda a: a.order):
+            host.addresses.setdefault(a.ifindex, []).append(a)
+        host.table = RouteTable(active)
+        host.persistent, host.parked = {}, set()
+        host.held, host._held_by_nexthop = {}, {}
+        host._plumbed, host._waiting = {}, {}
+        host._events = []
+        orders = [a.order for lst in host.addresses.values() for a in lst]
+        host._next_order = max(orders, default=0) + 1
+        for p, parked in persistent:
+            host.persistent[p.key] = p
+            if parked:
+                host.parked.add(p.key)
+        for r in host.table:
+            if r.persistent:
+                pkey = host._pkey_of(r)
+                if pkey is not None:
+                    host._plumbed[pkey] = r.key
+        for pkey, p in host.persistent.items():
+            if pkey not in host._plumbed and pkey not in host.parked:
+                host._waiting.setdefault(p.nexthop, {})[pkey] = p
+        for r in held:
+            host._hold_index(r)
+        return host
+
+    # ------------------------------------------------------------------ queries
+    def interface(self, ifindex: int) -> Interface:
+        try:
+            return self.interfaces[ifindex]
+        except KeyError:
+            raise Refused(RefusalCode.NO_INTERFACE, f"no interface {ifindex}") from None
+
+    def addresses_of(self, ifindex: int, version: int | None = None) -> list[Address]:
+        return [
+            a for a in self.addresses.get(ifindex, []) if version is None or a.ip.version == version
+        ]
+
+    def all_addresses(self) -> list[Address]:
+        return [a for lst in self.addresses.values() for a in lst]
+
+    def is_local(self, ip: IP) -> bool:
+        return any(a.ip == ip for a in self.all_addresses())
+
+    def reachable(self, nexthop: IP, ifindex: int) -> bool:
+        """Is `nexthop` (or on-link, when unspecified) usable on interface `ifindex`?"""
+        if ifindex not in self.interfaces:
+            return False
+        return self.profile.reachable(self, nexthop, ifindex)
+
+    def onlink_interfaces(self, nexthop: IP) -> list[int]:
+        """Interfaces where `nexthop` is on-link, best (lowest interface metric, then index) first."""
+        found = [i for i in self.interfaces if self.reachable(nexthop, i)]
+        return sorted(found, key=lambda i: (self.interfaces[i].effective_metric, i))
+
+    def cost(self, route: Route) -> int | None:
+        iface = self.interfaces.get(route.ifindex)
+        if iface is None or not iface.up:
+            return None
+        return route.metric + self.profile.interface_metric(iface)
+
+    def lookup(self, ip: IP) -> Route | None:
+        return self.table.lookup(ip, self.cost)
+
+    def source_address(self, route: Route) -> Address | None:
+        """The address a route's traffic leaves from (the Interface column of `route print`)."""
+        version = route.prefix.version
+        if route.prefsrc is not None:
+            for a in self.addresses_of(route.ifindex, version):
+                if a.ip == route.prefsrc:
+                    return a
+        candidates = self.addresses_of(route.ifindex, version)
+        if not candidates:
+            return None
+        for a in candidates:
+            if route.prefix.length == route.prefix.bits and a.ip.value == route.prefix.network:
+                return a
+        if route.on_link:
+            inside = [a for a in candidates if a.prefix.covers(route.prefix)]
+            inside += [a for a in candidates if route.prefix.contains(a.ip)]
+        else:
+            inside = [a for a in candidates if a.prefix.contains(route.nexthop)]
+        if version == 6:
+            # A global destination prefers a global source; link-local only as a last resort.
+            inside += [a for a in candidates if not a.ip.is_link_local] + candidates
+        for pool in (inside, candidates):
+            for a in pool:
+                if not a.skipassource:
+                    return a
+        return (inside or candidates)[0]
+
+    def manual_routes(self) -> list[Route]:
+        return [r for r in self.table if r.manual]
+
+    def waiting(self) -> list[PersistentRoute]:
+        return [p for group in self._waiting.values() for p in group.values()]
+
+    def is_plumbed(self, p: PersistentRoute) -> bool:
+        return p.key in self._plumbed
+
+    def plumbed_route(self, p: PersistentRoute) -> Route | None:
+        key = self._plumbed.get(p.key)
+        return self.table.get(key) if key is not None else None
+
+    # ------------------------------------------------------------------ applying operations
+    def apply(self, operation: op.Operation) -> list[Event]:
+        """Carry out one operation; returns the events it caused. Raises Refused, changing nothing."""
+        self._events = []
+        handler = getattr(self, "_op_" + type(operation).__name__)
+        handler(operation)
+        events, self._events = self._events, []
+        return events
+
+    def _op_AddInterface(self, o: op.AddInterface) -> None:
+        iface = o.interface
+        if iface.index in self.interfaces:
+            raise Refused(RefusalCode.EXISTS, f"interface {iface.index} already exists")
+        if any(i.name.lower() == iface.name.lower() for i in self.interfaces.values()):
+            raise Refused(RefusalCode.EXISTS, f"interface name {iface.name!r} already in use")
+        self.interfaces[iface.index] = iface
+        self.addresses[iface.index] = []
+        self._emit(Kind.INTERFACE_ADDED, "interface added", interface=iface)
+        for ip, length in self.profile.initial_addresses(iface):
+            self.add_address_plain(ip, length, iface.index, "link-local address of the interface")
+        self._rederive(iface.index, reason="interface added")
+
+    def _op_SetInterface(self, o: op.SetInterface) -> None:
+        old = self.interface(o.ifindex)
+        changes: dict[str, object] = {}
+        for name in ("connected", "enabled", "promote_secondaries", "mtu", "dhcp"):
+            value = getattr(o, name)
+            if value is not None:
+                changes[name] = value
+        if o.metric is not None:
+            if not 1 <= o.metric <= 9999:
+                raise Refused(RefusalCode.INVALID, f"interface metric {o.metric} out of range")
+            changes["metric"] = o.metric
+        if o.automatic_metric:
+            changes["metric"] = None
+        new = old.with_(**changes)
+        if new == old:
+            return
+        self._set_interface(new, "interface settings changed")
+        if old.enabled and not new.enabled:
+            self.profile.on_admin_down(self, new)
+        elif not old.enabled and new.enabled:
+            self.profile.on_admin_up(self, new)
+        if old.up and not new.up:
+            self.profile.on_link_down(self, new)
+        elif not old.up and new.up:
+            self.profile.on_link_up(self, new)
+
+    def _op_AddAddress(self, o: op.AddAddress) -> None:
+        iface = self.interface(o.ifindex)
+        bits = o.ip.bits
+        if not 0 < o.length <= bits or o.ip.is_unspecified:
+            raise Refused(RefusalCode.INVALID, f"invalid address {o.ip}/{o.length}")
+        if any(a.ip == o.ip for a in self.addresses_of(iface.index)):
+            raise Refused(RefusalCode.EXISTS, f"{o.ip} is already on interface {iface.index}")
+        self.profile.validate_address(self, iface, o)
+        addr = Address(o.ip, o.length, iface.index, self._next_order, o.skipassource, o.store)
+        self._add_address(addr, "added by administrator")
+        self._rederive(iface.index, reason=f"address {addr} added")
+        self.profile.on_address_added(self, iface, addr)
+
+    def _op_DeleteAddress(self, o: op.DeleteAddress) -> None:
+        iface = self.interface(o.ifindex)
+        addr = next((a for a in self.addresses_of(iface.index) if a.ip == o.ip), None)
+        if addr is None:
+            raise Refused(RefusalCode.NOT_FOUND, f"{o.ip} is not on interface {iface.index}")
+        self.profile.remove_address(self, iface, addr, "deleted by administrator")
+
+    def _op_AddRoute(self, o: op.AddRoute) -> None:
+        version = o.prefix.version
+        if o.nexthop.version != version:
+            raise Refused(RefusalCode.INVALID, "next hop family differs from destination")
+        metric = o.metric if o.metric is not None else self.profile.default_metric(version)
+        if not 0 <= metric <= 9999 and not self.profile.wide_metrics:
+            raise Refused(RefusalCode.INVALID, f"metric {metric} out of range")
+        if o.ifindex is not None:
+            self.interface(o.ifindex)
+            ifindex = o.ifindex
+            if not (o.onlink and self.profile.honours_onlink) and not self.reachable(
+                o.nexthop, ifindex
+            ):
+                code = self.profile.unreachable_code
+                raise Refused(code, f"next hop {o.nexthop} is not on-link on interface {ifindex}")
+        else:
+            if o.nexthop.is_unspecified:
+                raise Refused(RefusalCode.INVALID, "an on-link route needs an interface")
+            candidates = self.onlink_interfaces(o.nexthop)
+            if not candidates:
+                code = self.profile.unreachable_code
+                raise Refused(code, f"next hop {o.nexthop} is not on-link on any interface")
+            ifindex = candidates[0]
+        if o.prefsrc is not None and not self.is_local(o.prefsrc):
+            raise Refused(RefusalCode.INVALID, f"preferred source {o.prefsrc} is not local")
+        bound = o.ifindex is not None
+        pkey: PKey = (o.prefix, o.nexthop, ifindex if bound else None)
+        key: RouteKey = (o.prefix, ifindex, o.nexthop)
+        if o.active and key in self.table:
+            raise Refused(RefusalCode.EXISTS, f"{o.prefix} via {o.nexthop} already exists")
+        if o.persistent and pkey in self.persistent:
+            raise Refused(RefusalCode.EXISTS, f"{o.prefix} via {o.nexthop} is already persistent")
+        route = Route(
+            o.prefix,
+            ifindex,
+            o.nexthop,
+            metric,
+            o.origin,
+            bound=bound,
+            persistent=o.persistent or pkey in self.persistent,
+            prefsrc=o.prefsrc,
+            onlink_flag=o.onlink,
+        )
+        if o.persistent:
+            p = PersistentRoute(o.prefix, o.nexthop, metric, pkey[2], o.origin)
+            self._persist(p, "added by administrator")
+            if not o.active:
+                self._park(p, "stored for the next boot only")
+        if o.active:
+            self._release(key, "superseded by a new route")
+            self._activate(route, Kind.ROUTE_ADDED, "added by administrator")
+
+    def _op_DeleteRoute(self, o: op.DeleteRoute) -> None:
+        def matches(prefix: Prefix, nexthop: IP, ifindex: int | None) -> bool:
+            return (
+                prefix == o.prefix
+                and (o.nexthop is None or nexthop == o.nexthop)
+                and (o.ifindex is None or ifindex is None or ifindex == o.ifindex)
+            )
+
+        active = [
+            r
+            for r in self.table.with_prefix(o.prefix)
+            if (r.manual or o.include_system) and matches(r.prefix, r.nexthop, r.ifindex)
+        ]
+        held = [r for r in self.held.values() if matches(r.prefix, r.nexthop, r.ifindex)]
+        stored = [p for p in self.persistent.values() if matches(p.prefix, p.nexthop, p.ifindex)]
+        if not ((o.active and (active or held)) or (o.persistent and stored)):
+            raise Refused(RefusalCode.NOT_FOUND, f"no route {o.prefix} matches")
+        if o.active:
+            for r in active:
+                self._deactivate(r, Kind.ROUTE_REMOVED, "deleted by administrator")
+            for r in held:
+                self._release(r.key, "deleted by administrator")
+        if o.persistent:
+            for p in stored:
+                self._unpersist(p, "deleted by administrator")
+        elif o.active:
+            for p in stored:
+                if p.key not in self.parked:
+                    self._park(p, "deleted from the active table by administrator")
+
+    def _op_ChangeRoute(self, o: op.ChangeRoute) -> None:
+        found = [
+            r
+            for r in self.table.with_prefix(o.prefix)
+            if r.manual
+            and (o.ifindex is None or r.ifindex == o.ifindex)
+            and (o.nexthop is None or r.nexthop == o.nexthop)
+        ]
+        if not found:
+            raise Refused(RefusalCode.NOT_FOUND, f"no active route {o.prefix}")
+        old = found[0]
+        if o.new_metric is not None and not 0 <= o.new_metric <= 9999:
+            raise Refused(RefusalCode.INVALID, f"metric {o.new_metric} out of range")
+        nexthop = o.new_nexthop if o.new_nexthop is not None else old.nexthop
+        metric = o.new_metric if o.new_metric is not None else old.metric
+        if nexthop != old.nexthop:
+            if nexthop.version != old.prefix.version or not self.reachable(nexthop, old.ifindex):
+                raise Refused(RefusalCode.INVALID, f"next hop {nexthop} is not on-link")
+            if (old.prefix, old.ifindex, nexthop) in self.table:
+                raise Refused(RefusalCode.EXISTS, f"{old.prefix} via {nexthop} already exists")
+        new = old.with_(nexthop=nexthop, metric=metric)
+        old_pkey = self._pkey_of(old)
+        if old.persistent and old_pkey in self.persistent:
+            p = self.persistent[old_pkey]
+            self._unpersist(p, "changed by administrator")
+            self._persist(
+                PersistentRoute(p.prefix, nexthop, metric, p.ifindex, p.origin),
+                "changed by administrator",
+            )
+        if new.key != old.key:
+            self._deactivate(old, Kind.ROUTE_REMOVED, "changed by administrator")
+            self._activate(new, Kind.ROUTE_ADDED, "changed by administrator")
+        else:
+            self._replace(old, new, "changed by administrator")
+
+    def _op_FlushGatewayRoutes(self, o: op.FlushGatewayRoutes) -> None:
+        doomed = [
+            r
+            for r in list(self.table)
+            if not r.on_link and (o.version is None or r.prefix.version == o.version)
+        ]
+        for r in doomed:
+            self._deactivate(r, Kind.ROUTE_REMOVED, "flushed by route -f")
+            pkey = self._pkey_of(r)
+            if pkey is not None and pkey in self.persistent:
+                self._park(self.persistent[pkey], "flushed by route -f until the next boot")
+        for key in list(self.held):
+            if o.version is None or key[0].version == o.version:
+                self._release(key, "flushed by route -f")
+        for group in list(self._waiting.values()):
+            for p in list(group.values()):
+                if not p.nexthop.is_unspecified and (
+                    o.version is None or p.prefix.version == o.version
+                ):
+                    self._park(p, "flushed by route -f until the next boot")
+
+    def _op_Reboot(self, o: op.Reboot) -> None:
+        for key in list(self.held):
+            self._release(key, "active-only routes do not survive a reboot")
+        for r in list(self.table):
+            self._deactivate(r, Kind.ROUTE_REMOVED, "reboot")
+        for ifindex in list(self.addresses):
+            for a in list(self.addresses[ifindex]):
+                if a.store is AddressStore.ACTIVE:
+                    self._remove_address(a, "active-only addresses do not survive a reboot")
+        for pkey in list(self.parked):
+            self.parked.discard(pkey)
+            p = self.persistent[pkey]
+            self._waiting.setdefault(p.nexthop, {})[pkey] = p
+        self._emit(Kind.REBOOTED, "host restarted")
+        self.profile.on_reboot(self)
+        for ifindex in sorted(self.interfaces):
+            self._rederive(ifindex, reason="reboot")
+        self.plumb_waiting(None, "plumbed at boot")
+
+    # ------------------------------------------------------------------ behaviour helpers
+    def plumb_waiting(self, ifindex: int | None, cause: str) -> None:
+        """Put back persistent routes (and held ones) whose next hop is reachable now.
+
+        With `ifindex`, only routes that would land on that interface are considered.
+        """
+        for nexthop in list(self._waiting):
+            for pkey, p in list(self._waiting.get(nexthop, {}).items()):
+                target = self._target_interface(p)
+                if target is None or (ifindex is not None and target != ifindex):
+                    continue
+                key = (p.prefix, target, p.nexthop)
+                if key in self.table:
+                    continue
+                route = Route(
+                    p.prefix,
+                    target,
+                    p.nexthop,
+                    p.metric,
+                    p.origin,
+                    bound=p.ifindex is not None,
+                    persistent=True,
+                )
+                self._activate(route, Kind.ROUTE_RESTORED, _restore_reason(route, cause))
+        if not self.profile.restores_held:
+            return
+        for nexthop in list(self._held_by_nexthop):
+            for key in list(self._held_by_nexthop.get(nexthop, ())):
+                r = self.held[key]
+                if ifindex is not None and r.ifindex != ifindex:
+                    continue
+                if self.reachable(r.nexthop, r.ifindex) and key not in self.table:
+                    self._release(key, "")
+                    self._activate(r, Kind.ROUTE_RESTORED, _restore_reason(r, cause))
+
+    def _target_interface(self, p: PersistentRoute) -> int | None:
+        if p.ifindex is not None:
+            return p.ifindex if self.reachable(p.nexthop, p.ifindex) else None
+        if p.nexthop.is_unspecified:
+            return None
+        found = self.onlink_interfaces(p.nexthop)
+        return found[0] if found else None
+
+    def withdraw(self, route: Route, reason: str, hold: bool) -> None:
+        """Take a manual route out of the active table, remembering it if `hold` and active-only."""
+        self._deactivate(route, Kind.ROUTE_WITHDRAWN, reason)
+        if hold and not route.persistent:
+            self._hold(route, "kept to restore when its next hop is reachable again")
+
+    def unreachable_routes(self, ifindex: int) -> list[Route]:
+        """Manual routes on an interface whose next hop is no longer reachable there."""
+        doomed = []
+        for nexthop in self.table.nexthops_on(ifindex):
+            if self.reachable(nexthop, ifindex):
+                continue
+            doomed.extend(r for r in self.table.via(nexthop, ifindex) if r.manual)
+        return doomed
+
+    def rederive(self, ifindex: int, reason: str) -> None:
+        self._rederive(ifindex, reason)
+
+    def _rederive(self, ifindex: int, reason: str) -> None:
+        """Bring the system routes of one interface in line with its addresses (a diff, not a rebuild)."""
+        iface = self.interfaces[ifindex]
+        wanted = {r.key: r for r in self.profile.system_routes(self, iface)}
+        for r in self.table.on_interface(ifindex):
+            if r.origin is Origin.SYSTEM and r.key not in wanted:
+                self._deactivate(r, Kind.ROUTE_REMOVED, f"no longer derived: {reason}")
+        for key, r in wanted.items():
+            current = self.table.get(key)
+            if current is None:
+                self._activate(r, Kind.ROUTE_ADDED, f"derived: {reason}")
+            elif current.origin is Origin.SYSTEM and current != r:
+                self._replace(current, r, f"re-derived: {reason}")
+
+    def remove_address_plain(self, addr: Address, reason: str) -> None:
+        self._remove_address(addr, reason)
+
+    def add_address_plain(self, ip: IP, length: int, ifindex: int, reason: str) -> None:
+        self._add_address(Address(ip, length, ifindex, self._next_order), reason)
+
+    def drop_system_route(self, route: Route, reason: str) -> None:
+        self._deactivate(route, Kind.ROUTE_REMOVED, reason)
+
+    def replace_route(self, old: Route, new: Route, reason: str) -> None:
+        self._replace(old, new, reason)
+
+    def replace_address(self, old: Address, new: Address, reason: str) -> None:
+        lst = self.addresses[old.ifindex]
+        lst[lst.index(old)] = new
+        self._emit(Kind.ADDRESS_REMOVED, reason, address=old)
+        self._emit(Kind.ADDRESS_ADDED, reason, address=new)
+
+    # ------------------------------------------------------------------ primitives (one event each)
+    def _emit(self, kind: Kind, reason: str, **payload: object) -> None:
+        self._events.append(Event(kind, reason, **payload))  # type: ignore[arg-type]
+
+    def _set_interface(self, new: Interface, reason: str) -> None:
+        self.interfaces[new.index] = new
+        self._emit(Kind.INTERFACE_CHANGED, reason, interface=new)
+
+    def _add_address(self, addr: Address, reason: str) -> None:
+        self.addresses[addr.ifindex].append(addr)
+        self._next_order = max(self._next_order, addr.order) + 1
+        self._emit(Kind.ADDRESS_ADDED, reason, address=addr)
+
+    def _remove_address(self, addr: Address, reason: str) -> None:
+        self.addresses[addr.ifindex].remove(addr)
+        self._emit(Kind.ADDRESS_REMOVED, reason, address=addr)
+
+    def _activate(self, route: Route, kind: Kind, reason: str) -> None:
+        self.table.add(route)
+        pkey = self._pkey_of(route)
+        if route.persistent and pkey is not None:
+            self._plumbed[pkey] = route.key
+            group = self._waiting.get(pkey[1])
+            if group is not None:
+                group.pop(pkey, None)
+                if not group:
+                    del self._waiting[pkey[1]]
+        self._emit(kind, reason, route=route)
+
+    def _deactivate(self, route: Route, kind: Kind, reason: str) -> None:
+        self.table.remove(route.key)
+        pkey = self._pkey_of(route)
+        if route.persistent and pkey is not None and self._plumbed.get(pkey) == route.key:
+            del self._plumbed[pkey]
+            if pkey in self.persistent and pkey not in self.parked:
+                self._waiting.setdefault(pkey[1], {})[pkey] = self.persistent[pkey]
+        self._emit(kind, reason, route=route)
+
+    def _replace(self, old: Route, new: Route, reason: str) -> None:
+        self.table.add(new)
+        self._emit(Kind.ROUTE_CHANGED, reason, route=new, previous=old)
+
+    def _persist(self, p: PersistentRoute, reason: str) -> None:
+        self.persistent[p.key] = p
+        self._waiting.setdefault(p.nexthop, {})[p.key] = p
+        self._emit(Kind.PERSISTED, reason, persistent=p)
+
+    def _unpersist(self, p: PersistentRoute, reason: str) -> None:
+        del self.persistent[p.key]
+        self.parked.discard(p.key)
+        group = self._waiting.get(p.nexthop)
+        if group is not None:
+            group.pop(p.key, None)
+            if not group:
+                del self._waiting[p.nexthop]
+        key = self._plumbed.pop(p.key, None)
+        if key is not None and key in self.table:
+            # The active copy stays (route delete removes it separately) but is no longer persistent.
+            r = self.table.get(key)
+            assert r is not None
+            self._replace(r, r.with_(persistent=False), reason)
+        self._emit(Kind.UNPERSISTED, reason, persistent=p)
+
+    def _park(self, p: PersistentRoute, reason: str) -> None:
+        self.parked.add(p.key)
+        group = self._waiting.get(p.nexthop)
+        if group is not None:
+            group.pop(p.key, None)
+            if not group:
+                del self._waiting[p.nexthop]
+        self._emit(Kind.PERSISTENT_PARKED, reason, persistent=p)
+
+    def _hold(self, route: Route, reason: str) -> None:
+        self._hold_index(route)
+        self._emit(Kind.ROUTE_HELD, reason, route=route)
+
+    def _hold_index(self, route: Route) -> None:
+        self.held[route.key] = route
+        self._held_by_nexthop.setdefault(route.nexthop, set()).add(route.key)
+
+    def _release(self, key: RouteKey, reason: str) -> None:
+        route = self.held.pop(key, None)
+        if route is None:
+            return
+        group = self._held_by_nexthop[route.nexthop]
+        group.discard(key)
+        if not group:
+            del self._held_by_nexthop[route.nexthop]
+        self._emit(Kind.ROUTE_RELEASED, reason, route=route)
+
+    @staticmethod
+    def _pkey_of(route: Route) -> PKey | None:
+        if not route.manual:
+            return None
+        return (route.prefix, route.nexthop, route.ifindex if route.bound else None)
+
+
+def _restore_reason(route: Route, cause: str) -> str:
+    if route.on_link:
+        why = f"interface {route.ifindex} has an IPv{route.prefix.version} address"
+    else:
+        why = f"next hop {route.nexthop} on-link on interface {route.ifindex}"
+    return f"{why} ({cause})"
