@@ -117,9 +117,7 @@ class Host:
             raise Refused(RefusalCode.NO_INTERFACE, f"no interface {ifindex}") from None
 
     def addresses_of(self, ifindex: int, version: int | None = None) -> list[Address]:
-        return [
-            a for a in self.addresses.get(ifindex, []) if version is None or a.ip.version == version
-        ]
+        return [a for a in self.addresses.get(ifindex, []) if version is None or a.ip.version == version]
 
     def all_addresses(self) -> list[Address]:
         return [a for lst in self.addresses.values() for a in lst]
@@ -265,9 +263,7 @@ class Host:
         if o.ifindex is not None:
             self.interface(o.ifindex)
             ifindex = o.ifindex
-            if not (o.onlink and self.profile.honours_onlink) and not self.reachable(
-                o.nexthop, ifindex
-            ):
+            if not (o.onlink and self.profile.honours_onlink) and not self.reachable(o.nexthop, ifindex):
                 code = self.profile.unreachable_code
                 raise Refused(code, f"next hop {o.nexthop} is not on-link on interface {ifindex}")
         else:
@@ -388,9 +384,7 @@ class Host:
                 self._release(key, "flushed by route -f")
         for group in list(self._waiting.values()):
             for p in list(group.values()):
-                if not p.nexthop.is_unspecified and (
-                    o.version is None or p.prefix.version == o.version
-                ):
+                if not p.nexthop.is_unspecified and (o.version is None or p.prefix.version == o.version):
                     self._park(p, "flushed by route -f until the next boot")
 
     def _op_Reboot(self, o: op.Reboot) -> None:
@@ -419,7 +413,7 @@ class Host:
         With `ifindex`, only routes that would land on that interface are considered.
         """
         for nexthop in list(self._waiting):
-            for pkey, p in list(self._waiting.get(nexthop, {}).items()):
+            for p in list(self._waiting.get(nexthop, {}).values()):
                 target = self._target_interface(p)
                 if target is None or (ifindex is not None and target != ifindex):
                     continue

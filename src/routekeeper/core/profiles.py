@@ -64,9 +64,7 @@ class Profile:
         routes: dict[tuple, Route] = {}
 
         def add(prefix: Prefix) -> None:
-            r = Route(
-                prefix, iface.index, unspecified(prefix.version), SYSTEM_METRIC, Origin.SYSTEM
-            )
+            r = Route(prefix, iface.index, unspecified(prefix.version), SYSTEM_METRIC, Origin.SYSTEM)
             routes.setdefault(r.key, r)
 
         for version in (4, 6):
@@ -224,9 +222,7 @@ class LinuxProfile(Profile):
                 removed += same[1:]
         host.remove_address_plain(addr, reason)
         for a in removed[1:]:
-            host.remove_address_plain(
-                a, f"secondary of deleted primary {addr.ip} (promote_secondaries=0)"
-            )
+            host.remove_address_plain(a, f"secondary of deleted primary {addr.ip} (promote_secondaries=0)")
         host.rederive(iface.index, f"address {addr} removed")
         for a in removed:
             if not host.is_local(a.ip):

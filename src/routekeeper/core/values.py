@@ -132,10 +132,7 @@ class Prefix:
         return IP(self.version, self.network | ((1 << (self.bits - self.length)) - 1))
 
     def contains(self, ip: IP) -> bool:
-        return (
-            ip.version == self.version
-            and ip.value & mask_int(self.version, self.length) == self.network
-        )
+        return ip.version == self.version and ip.value & mask_int(self.version, self.length) == self.network
 
     def covers(self, other: Prefix) -> bool:
         """True if `other` lies inside this prefix."""
