@@ -59,6 +59,7 @@ class Host:
         self._held_by_nexthop: dict[IP, set[RouteKey]] = {}
         self._next_order = 1
         self._events: list[Event] = []
+        self.journal: list[Event] = []
         lo = loopback_interface(self.profile)
         self.interfaces[lo.index] = lo
         self.addresses[lo.index] = []
@@ -91,6 +92,7 @@ class Host:
         host.held, host._held_by_nexthop = {}, {}
         host._plumbed, host._waiting = {}, {}
         host._events = []
+        host.journal = []
         orders = [a.order for lst in host.addresses.values() for a in lst]
         host._next_order = max(orders, default=0) + 1
         for p, parked in persistent:
@@ -187,11 +189,15 @@ class Host:
 
     # ------------------------------------------------------------------ applying operations
     def apply(self, operation: op.Operation) -> list[Event]:
-        """Carry out one operation; returns the events it caused. Raises Refused, changing nothing."""
+        """Carry out one operation; returns the events it caused (also appended to `journal`).
+
+        Raises Refused, changing nothing.
+        """
         self._events = []
         handler = getattr(self, "_op_" + type(operation).__name__)
         handler(operation)
         events, self._events = self._events, []
+        self.journal.extend(events)
         return events
 
     def _op_AddInterface(self, o: op.AddInterface) -> None:

@@ -1,0 +1,46 @@
+"""What every command front end returns, and how a Windows command line splits into words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Output:
+    """A command's result: what it printed on each stream and its exit status.
+
+    `commit` False tells the backend to discard every change the command made (a failed command
+    leaves the stored state exactly as it was).
+    """
+
+    stdout: str = ""
+    stderr: str = ""
+    exit: int = 0
+    commit: bool = field(default=True)
+
+    def __post_init__(self) -> None:
+        if self.exit != 0:
+            self.commit = False
+
+
+def tokenize(line: str) -> list[str]:
+    """Split a command line the way cmd.exe hands it to a program: white space separates words,
+    double quotes group words and are removed; there is no backslash escaping."""
+    words: list[str] = []
+    current: list[str] = []
+    in_quotes = False
+    started = False
+    for ch in line:
+        if ch == '"':
+            in_quotes = not in_quotes
+            started = True
+        elif ch.isspace() and not in_quotes:
+            if started:
+                words.append("".join(current))
+                current, started = [], False
+        else:
+            current.append(ch)
+            started = True
+    if started:
+        words.append("".join(current))
+    return words
