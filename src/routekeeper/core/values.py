@@ -314,6 +314,10 @@ class PersistentRoute:
     def key(self) -> tuple[Prefix, IP, int | None]:
         return (self.prefix, self.nexthop, self.ifindex)
 
+    @property
+    def key_sort(self) -> tuple[int, Prefix, IP, int]:
+        return (self.prefix.version, self.prefix, self.nexthop, -1 if self.ifindex is None else self.ifindex)
+
     def describe(self) -> str:
         via = "on-link" if self.nexthop.is_unspecified else f"via {self.nexthop}"
         where = f" on interface {self.ifindex}" if self.ifindex is not None else ""

@@ -1,0 +1,264 @@
+"""routekeeper's own commands and views: interface specs, table listings, lookups and explanations.
+
+Everything here renders core state as text or JSON; nothing touches a store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from ..core.host import Host
+from ..core.keeper import target_interface
+from ..core.operations import RefusalCode, Refused
+from ..core.values import IP, Interface, PersistentRoute, Prefix, Route, ValueParseError, parse_mac
+from .base import tokenize
+
+SPEED_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "t": 1_000_000_000_000}
+INTERFACE_KEYS = ("index", "name", "description", "mac", "speed", "metric", "mtu", "connected")
+
+
+class SpecError(ValueError):
+    """A malformed interface spec or argument; the message is one line for the user."""
+
+
+def parse_speed(text: str) -> int:
+    t = text.strip().lower().removesuffix("bps").removesuffix("b")
+    factor = SPEED_SUFFIXES.get(t[-1:], 1) if t else 1
+    number = t[:-1] if t[-1:] in SPEED_SUFFIXES else t
+    try:
+        value = float(number)
+    except ValueError:
+        raise SpecError(f"not a link speed: {text!r} (e.g. 100m, 1g)") from None
+    if value <= 0:
+        raise SpecError(f"link speed must be positive: {text!r}")
+    return int(value * factor)
+
+
+def parse_interface_spec(words: Iterable[str]) -> Interface:
+    """`index=11 name="Local Area Connection 1" description=... mac=AA-BB-.. speed=1g` (as a scenario's
+    `# interface:` line has it), already split into words or as one string."""
+    if isinstance(words, str):
+        words = tokenize(words)
+    fields: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in INTERFACE_KEYS:
+            raise SpecError(f"unknown interface setting {word!r} (use {', '.join(INTERFACE_KEYS)})")
+        fields[key] = value
+    if "index" not in fields or "name" not in fields:
+        raise SpecError("an interface needs index= and name=")
+    try:
+        index = int(fields["index"], 0)
+    except ValueError:
+        raise SpecError(f"not an interface index: {fields['index']!r}") from None
+    if not 2 <= index <= 2**31 - 1:
+        raise SpecError(f"interface index {index} out of range (2..2147483647; 1 is the loopback)")
+    try:
+        mac = parse_mac(fields["mac"]) if fields.get("mac") else ""
+    except ValueParseError as exc:
+        raise SpecError(str(exc)) from None
+    metric = None
+    if "metric" in fields and fields["metric"].lower() != "auto":
+        metric = _int(fields["metric"], "metric", 1, 9999)
+    return Interface(
+        index=index,
+        name=fields["name"],
+        description=fields.get("description", fields["name"]),
+        mac=mac,
+        speed=parse_speed(fields["speed"]) if "speed" in fields else 1_000_000_000,
+        metric=metric,
+        mtu=_int(fields["mtu"], "mtu", 68, 2**32 - 1) if "mtu" in fields else 1500,
+        connected=fields.get("connected", "yes").lower() in ("yes", "true", "1", "connected"),
+    )
+
+
+def _int(text: str, what: str, low: int, high: int) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise SpecError(f"not a number for {what}: {text!r}") from None
+    if not low <= value <= high:
+        raise SpecError(f"{what} {value} out of range ({low}..{high})")
+    return value
+
+
+def resolve_interface(host: Host, text: str) -> int:
+    """An interface by index or by name (case-insensitive), as administrators type them."""
+    if text.isdigit() and int(text) in host.interfaces:
+        return int(text)
+    for iface in host.interfaces.values():
+        if iface.name.lower() == text.lower():
+            return iface.index
+    raise Refused(RefusalCode.NO_INTERFACE, f"no interface {text!r}")
+
+
+# ---------------------------------------------------------------------- views
+def route_state(host: Host, r: Route) -> str:
+    iface = host.interfaces.get(r.ifindex)
+    if iface is not None and not iface.enabled:
+        return "inactive (interface disabled)"
+    if iface is not None and not iface.connected:
+        return "inactive (interface disconnected)"
+    return "active"
+
+
+def route_dict(host: Host, r: Route) -> dict[str, object]:
+    src = host.source_address(r)
+    return {
+        "prefix": str(r.prefix),
+        "interface": r.ifindex,
+        "nexthop": "on-link" if r.on_link else str(r.nexthop),
+        "metric": r.metric,
+        "total_metric": host.cost(r),
+        "type": r.origin.value,
+        "kind": r.kind,
+        "bound": r.bound,
+        "persistent": r.persistent,
+        "source": str(src.ip) if src else None,
+        "state": route_state(host, r),
+    }
+
+
+def persistent_dict(host: Host, p: PersistentRoute) -> dict[str, object]:
+    route = host.plumbed_route(p)
+    state = "active" if route else ("parked until reboot" if p.key in host.parked else "waiting")
+    return {
+        "prefix": str(p.prefix),
+        "nexthop": "on-link" if p.nexthop.is_unspecified else str(p.nexthop),
+        "metric": p.metric,
+        "interface": p.ifindex,
+        "type": p.origin.value,
+        "state": state,
+    }
+
+
+def sorted_routes(routes: Iterable[Route]) -> list[Route]:
+    return sorted(routes, key=lambda r: (r.prefix.version, r.prefix, r.ifindex, r.nexthop))
+
+
+def routes_json(host: Host) -> str:
+    data = {
+        "host": host.name,
+        "profile": host.profile.name,
+        "active": [route_dict(host, r) for r in sorted_routes(host.table)],
+        "persistent": [
+            persistent_dict(host, p) for p in sorted(host.persistent.values(), key=lambda p: p.key_sort)
+        ],
+        "held": [route_dict(host, r) for r in sorted_routes(host.held.values())],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def routes_text(host: Host) -> Iterator[str]:
+    yield f"Host {host.name} (profile {host.profile.name})"
+    yield ""
+    yield "Active table:"
+    header = f"  {'Destination':<43} {'Next hop':<26} {'If':>4} {'Metric':>7}  Type    Flags"
+    yield header.rstrip()
+    for r in sorted_routes(host.table):
+        nh = "on-link" if r.on_link else str(r.nexthop)
+        cost = host.cost(r)
+        flags = [f for f, on in (("persistent", r.persistent), ("bound", r.bound)) if on]
+        if cost is None:
+            flags.append(route_state(host, r))
+        shown = "-" if cost is None else str(cost)
+        kind = r.origin.value
+        yield f"  {str(r.prefix):<43} {nh:<26} {r.ifindex:>4} {shown:>7}  {kind:<7} {','.join(flags)}".rstrip()
+    yield ""
+    yield "Persistent store:"
+    if not host.persistent:
+        yield "  (empty)"
+    for p in sorted(host.persistent.values(), key=lambda p: p.key_sort):
+        d = persistent_dict(host, p)
+        where = f"IF {p.ifindex}" if p.ifindex is not None else "unbound"
+        yield f"  {str(p.prefix):<43} {d['nexthop']!s:<26} {where:>8} metric {p.metric:<5} {d['state']}"
+    if host.held:
+        yield ""
+        yield "Held (active-only routes waiting for their next hop):"
+        for r in sorted_routes(host.held.values()):
+            yield f"  {r.describe()}"
+
+
+def host_text(host: Host) -> Iterator[str]:
+    yield f"Host {host.name}: profile {host.profile.name}"
+    for iface in sorted(host.interfaces.values(), key=lambda i: i.index):
+        metric = f"{iface.effective_metric}" + (" (automatic)" if iface.metric is None else "")
+        state = "connected" if iface.connected else "disconnected"
+        if not iface.enabled:
+            state += ", disabled"
+        yield f"  [{iface.index}] {iface.name} — {iface.description}"
+        yield f"      mac {iface.mac or '-'}  speed {iface.speed}  metric {metric}  mtu {iface.mtu}  {state}"
+        for a in host.addresses_of(iface.index):
+            extra = " skipassource" if a.skipassource else ""
+            extra += " (active only)" if a.store.value == "active" else ""
+            yield f"      {a}{extra}"
+    manual = sum(1 for r in host.table if r.manual)
+    yield f"  {len(host.table)} active routes ({manual} manual), {len(host.persistent)} persistent"
+
+
+def explain_lookup(host: Host, ip: IP) -> list[str]:
+    """The route chosen for `ip`, and why: prefix length first, then total metric, then usability."""
+    route = host.lookup(ip)
+    if route is None:
+        return [f"{ip}: no route (no usable route covers this address)"]
+    src = host.source_address(route)
+    cost = host.cost(route)
+    iface = host.interfaces[route.ifindex]
+    rivals = [r for r in host.table.with_prefix(route.prefix) if r is not route]
+    lines = [
+        f"{ip}: via route {route.prefix} ({route.origin.value})",
+        f"  next hop:  {'on-link' if route.on_link else route.nexthop}",
+        f"  interface: {route.ifindex} ({iface.name})",
+        f"  source:    {src.ip if src else '-'}",
+        f"  metric:    {cost} (route {route.metric} + interface {(cost or 0) - route.metric})",
+        f"  why: /{route.prefix.length} is the longest prefix covering {ip} among usable routes",
+    ]
+    for r in rivals:
+        c = host.cost(r)
+        if c is None:
+            lines.append(f"  not {r.describe()}: {route_state(host, r)}")
+        else:
+            lines.append(f"  not {r.describe()}: metric {c} is not lower than {cost}")
+    return lines
+
+
+def explain_why(host: Host, prefix: Prefix, history: list[tuple]) -> list[str]:
+    """Why each persistent (or held) route of `prefix` is, or is not, in the active table."""
+    lines: list[str] = []
+    stored = [p for p in host.persistent.values() if p.prefix == prefix]
+    for p in stored:
+        route = host.plumbed_route(p)
+        if route is not None:
+            lines.append(f"{p.describe()}: active on interface {route.ifindex} (persistent)")
+        elif p.key in host.parked:
+            lines.append(
+                f"{p.describe()}: in the persistent store, removed from the active table until reboot"
+            )
+        else:
+            target = target_interface(host, p)
+            if target is None and not p.nexthop.is_unspecified:
+                why = f"next hop {p.nexthop} is not on-link on any interface"
+                if p.ifindex is not None:
+                    why = f"next hop {p.nexthop} is not on-link on interface {p.ifindex}"
+                lines.append(f"{p.describe()}: not active: {why}; it returns when it is on-link again")
+            else:
+                lines.append(
+                    f"{p.describe()}: not active although its next hop is reachable on interface "
+                    f"{target}: the {host.profile.name} profile does not put it back by itself "
+                    "(the keeper would)"
+                )
+    for r in host.held.values():
+        if r.prefix == prefix:
+            lines.append(f"{r.describe()}: held (active-only): waiting for next hop {r.nexthop}")
+    for r in host.table.with_prefix(prefix):
+        if r.manual and not r.persistent:
+            lines.append(f"{r.describe()}: active, not persistent (gone at the next reboot)")
+    if not lines:
+        lines.append(f"no persistent or manual route for {prefix}")
+    if history:
+        lines.append("history:")
+        for at, command, kind, subject, reason in history:
+            lines.append(f"  {at}  {kind}: {subject}: {reason}  [{command}]")
+    return lines

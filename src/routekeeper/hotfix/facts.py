@@ -1,0 +1,160 @@
+"""Host facts: what is known about a Windows host before judging it.
+
+Facts come from the command line (``--os``, ``--sp``, ``--arch``, ``--file``), from
+inventories (``systeminfo`` text, file-version listings), or from a caller's mapping. They are
+kept as given, unjudged; :func:`merge_facts` combines several sources and refuses
+contradictions (``--sp 0`` with a systeminfo saying "Service Pack 1"), since a verdict built on
+contradictory facts would be a guess.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from .errors import FactsError
+from .products import OtherProduct, identify_os, normalize_arch, parse_sp
+from .versions import parse_version
+
+__all__ = ["FileFact", "HostFacts", "basename", "facts_from_mapping", "merge_facts"]
+
+T = TypeVar("T")
+
+
+def basename(path: str) -> str:
+    """Last component of a Windows or POSIX path (``C:\\\\Windows\\\\...\\\\tcpip.sys``)."""
+    cleaned = path.strip().strip("'\"")
+    return cleaned.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class FileFact:
+    """One file's version as some source reported it.
+
+    ``name`` is the bare file name (``tcpip.sys``); ``path`` the full path when the source gave
+    one, which tells a ``SysWOW64`` copy from the native one; ``source`` says where the fact
+    came from, for error messages.
+    """
+
+    name: str
+    version: str
+    path: str | None = None
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive file name, as Windows compares them."""
+        return self.name.lower()
+
+    @property
+    def where(self) -> str:
+        """Path if known, else name: what a message should show."""
+        return self.path or self.name
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """Everything known about one host; ``None`` means not known.
+
+    ``os`` is an OS name as a user or ``systeminfo`` writes it; ``os_version`` the
+    ``major.minor.build`` of systeminfo's "OS Version" line; ``sp`` the stated service pack
+    (0 = RTM); ``arch`` an architecture name; ``files`` the file versions seen.
+    """
+
+    os: str | None = None
+    sp: int | None = None
+    arch: str | None = None
+    files: tuple[FileFact, ...] = field(default_factory=tuple)
+    os_version: str | None = None
+
+
+def _same_os(a: str, b: str) -> bool:
+    first, second = identify_os(a), identify_os(b)
+    if isinstance(first, OtherProduct) and isinstance(second, OtherProduct):
+        return True  # both outside the hotfix's scope: the verdict is the same either way
+    return first == second
+
+
+def _merge_value(what: str, a: T | None, b: T | None, same: Callable[[T, T], bool] = operator.eq) -> T | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if not same(a, b):
+        raise FactsError(f"contradictory {what}: {a!r} and {b!r}")
+    return a
+
+
+def _same_arch(a: str, b: str) -> bool:
+    return normalize_arch(a) == normalize_arch(b)
+
+
+def _merge_files(files: Iterable[FileFact]) -> tuple[FileFact, ...]:
+    """Drop exact repeats; refuse one file (same path, or same name without path) twice."""
+    kept: dict[tuple[str, str], FileFact] = {}
+    for fact in files:
+        ident = (fact.key, (fact.path or "").lower())
+        previous = kept.get(ident)
+        if previous is None:
+            kept[ident] = fact
+        elif parse_version(previous.version) != parse_version(fact.version):
+            raise FactsError(
+                f"{fact.where} given twice with different versions: {previous.version} and {fact.version}"
+            )
+    return tuple(kept.values())
+
+
+def merge_facts(*sources: HostFacts) -> HostFacts:
+    """Combine facts from several sources; any contradiction raises :class:`FactsError`."""
+    merged = HostFacts()
+    for facts in sources:
+        merged = HostFacts(
+            os=_merge_value("operating systems", merged.os, facts.os, _same_os),
+            sp=_merge_value("service packs", merged.sp, facts.sp),
+            arch=_merge_value("architectures", merged.arch, facts.arch, _same_arch),
+            os_version=_merge_value("OS versions", merged.os_version, facts.os_version),
+            files=merged.files + facts.files,
+        )
+    return replace(merged, files=_merge_files(merged.files))
+
+
+def facts_from_mapping(data: Mapping[str, object]) -> HostFacts:
+    """Build facts from a plain mapping, for callers that do not want the dataclasses.
+
+    Keys: ``os``, ``sp`` (int or ``"SP1"``), ``arch``, ``os_version``, and ``files``: a mapping
+    ``{name-or-path: version}`` or a sequence of ``(name-or-path, version)`` pairs.
+    """
+    unknown = set(data) - {"os", "sp", "arch", "files", "os_version"}
+    if unknown:
+        raise FactsError(f"unknown host fact(s): {', '.join(sorted(unknown))}")
+    raw_files = data.get("files") or {}
+    pairs: Iterable[object]
+    if isinstance(raw_files, Mapping):
+        pairs = raw_files.items()
+    elif isinstance(raw_files, Sequence) and not isinstance(raw_files, str):
+        pairs = raw_files
+    else:
+        raise FactsError("files must be a mapping of name to version or a list of pairs")
+    files = []
+    for pair in pairs:
+        if not (isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2):
+            raise FactsError(f"file entry {pair!r} is not a (name, version) pair")
+        where, version = (str(item) for item in pair)
+        name = basename(where)
+        path = where if name != where.strip() else None
+        files.append(FileFact(name=name, version=version, path=path, source="facts"))
+    sp = data.get("sp")
+    os_name = data.get("os")
+    arch = data.get("arch")
+    os_version = data.get("os_version")
+    return merge_facts(
+        HostFacts(
+            os=None if os_name is None else str(os_name),
+            sp=None if sp is None else parse_sp(sp if isinstance(sp, int) else str(sp)),
+            arch=None if arch is None else str(arch),
+            os_version=None if os_version is None else str(os_version),
+            files=tuple(files),
+        )
+    )
