@@ -164,8 +164,8 @@ def routes_text(host: Host) -> Iterator[str]:
         if cost is None:
             flags.append(route_state(host, r))
         shown = "-" if cost is None else str(cost)
-        kind = r.origin.value
-        yield f"  {str(r.prefix):<43} {nh:<26} {r.ifindex:>4} {shown:>7}  {kind:<7} {','.join(flags)}".rstrip()
+        kind, flag_text = r.origin.value, ",".join(flags)
+        yield f"  {str(r.prefix):<43} {nh:<26} {r.ifindex:>4} {shown:>7}  {kind:<7} {flag_text}".rstrip()
     yield ""
     yield "Persistent store:"
     if not host.persistent:
