@@ -61,7 +61,7 @@ CREATE TABLE routes (
 CREATE TABLE persistent (
     host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
     network BLOB NOT NULL, length INTEGER NOT NULL, nexthop BLOB NOT NULL, ifindex INTEGER NOT NULL,
-    metric INTEGER NOT NULL, origin TEXT NOT NULL, parked INTEGER NOT NULL,
+    metric INTEGER NOT NULL, origin TEXT NOT NULL, parked INTEGER NOT NULL, last_placed INTEGER,
     PRIMARY KEY (host_id, network, length, nexthop, ifindex)
 ) WITHOUT ROWID;
 CREATE TABLE log (
@@ -263,10 +263,11 @@ class Transaction:
                     None if ifindex == UNBOUND else ifindex, origins[origin],
                 ),
                 bool(parked),
+                placed,
             )
-            for (net, length, nh, ifindex, metric, origin, parked) in c.execute(
-                "SELECT network, length, nexthop, ifindex, metric, origin, parked FROM persistent "
-                "WHERE host_id = ?",
+            for (net, length, nh, ifindex, metric, origin, parked, placed) in c.execute(
+                "SELECT network, length, nexthop, ifindex, metric, origin, parked, last_placed "
+                "FROM persistent WHERE host_id = ?",
                 (host_id,),
             )
         ]  # fmt: skip
@@ -289,12 +290,15 @@ class Transaction:
             (self._route_row(host_id, r, 1) for r in host.held.values()),
         )
         self.conn.executemany(
-            "INSERT INTO persistent VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO persistent VALUES (?,?,?,?,?,?,?,?,?)",
             (
-                (*self._pkey_row(host_id, p), p.metric, p.origin.value, int(p.key in host.parked))
+                (
+                    *self._pkey_row(host_id, p), p.metric, p.origin.value, int(p.key in host.parked),
+                    host.last_placed.get(p.key),
+                )
                 for p in host.persistent.values()
             ),
-        )
+        )  # fmt: skip
 
     def save(self, host: Host, events: Iterable[Event], command: str, at: datetime | None = None) -> None:
         """Write back what `events` changed, and log them against `command`."""
@@ -348,8 +352,15 @@ class Transaction:
                 self._route_row(host_id, e.route, 0),
             )
         elif k in (Kind.ROUTE_REMOVED, Kind.ROUTE_WITHDRAWN):
-            assert e.route is not None
-            self._delete_route(host_id, e.route, 0)
+            r = e.route
+            assert r is not None
+            self._delete_route(host_id, r, 0)
+            if r.persistent and r.manual and not r.bound:
+                c.execute(
+                    "UPDATE persistent SET last_placed = ? WHERE host_id = ? AND network = ? "
+                    "AND length = ? AND nexthop = ? AND ifindex = ?",
+                    (r.ifindex, host_id, *_prefix_cols(r.prefix), _ip_blob(r.nexthop), UNBOUND),
+                )
         elif k is Kind.ROUTE_HELD:
             assert e.route is not None
             c.execute(
@@ -363,8 +374,8 @@ class Transaction:
             p = e.persistent
             assert p is not None
             c.execute(
-                "INSERT OR REPLACE INTO persistent VALUES (?,?,?,?,?,?,?,?)",
-                (*self._pkey_row(host_id, p), p.metric, p.origin.value, 0),
+                "INSERT OR REPLACE INTO persistent VALUES (?,?,?,?,?,?,?,?,?)",
+                (*self._pkey_row(host_id, p), p.metric, p.origin.value, 0, None),
             )
         elif k is Kind.UNPERSISTED:
             assert e.persistent is not None

@@ -53,6 +53,8 @@ class Host:
         self.table = RouteTable()
         self.persistent: dict[PKey, PersistentRoute] = {}
         self.parked: set[PKey] = set()
+        # Where an unbound persistent route last was: it goes back there if it can.
+        self.last_placed: dict[PKey, int] = {}
         self.held: dict[RouteKey, Route] = {}
         self._plumbed: dict[PKey, RouteKey] = {}
         self._waiting: dict[IP, dict[PKey, PersistentRoute]] = {}
@@ -76,7 +78,7 @@ class Host:
         interfaces: Iterable[Interface],
         addresses: Iterable[Address],
         active: Iterable[Route],
-        persistent: Iterable[tuple[PersistentRoute, bool]],
+        persistent: Iterable[tuple[PersistentRoute, bool, int | None]],
         held: Iterable[Route],
     ) -> Host:
         """Rebuild a host from what a backend stored, without re-deriving or emitting anything."""
@@ -88,17 +90,19 @@ class Host:
         for a in sorted(addresses, key=lambda a: a.order):
             host.addresses.setdefault(a.ifindex, []).append(a)
         host.table = RouteTable(active)
-        host.persistent, host.parked = {}, set()
+        host.persistent, host.parked, host.last_placed = {}, set(), {}
         host.held, host._held_by_nexthop = {}, {}
         host._plumbed, host._waiting = {}, {}
         host._events = []
         host.journal = []
         orders = [a.order for lst in host.addresses.values() for a in lst]
         host._next_order = max(orders, default=0) + 1
-        for p, parked in persistent:
+        for p, parked, placed in persistent:
             host.persistent[p.key] = p
             if parked:
                 host.parked.add(p.key)
+            if placed is not None:
+                host.last_placed[p.key] = placed
         for r in host.table:
             if r.persistent:
                 pkey = host._pkey_of(r)
@@ -176,6 +180,22 @@ class Host:
 
     def manual_routes(self) -> list[Route]:
         return [r for r in self.table if r.manual]
+
+    def has_manual(self, prefix: Prefix, nexthop: IP, ifindex: int | None) -> bool:
+        """Is there a usable manual route for `prefix` via `nexthop` (on `ifindex`, if given)?
+
+        Without `ifindex` (an unbound persistent route), a route that is the active copy of another,
+        bound persistent route does not count: that one is a different route the administrator made.
+        """
+        for r in self.table.with_prefix(prefix):
+            if not r.manual or r.nexthop != nexthop or not self.reachable(nexthop, r.ifindex):
+                continue  # a stale route (the kernel keeps them) does not carry traffic
+            if ifindex is not None:
+                if r.ifindex == ifindex:
+                    return True
+            elif not (r.bound and (prefix, nexthop, r.ifindex) in self.persistent):
+                return True
+        return False
 
     def waiting(self) -> list[PersistentRoute]:
         return [p for group in self._waiting.values() for p in group.values()]
@@ -374,6 +394,12 @@ class Host:
         else:
             self._replace(old, new, "changed by administrator")
 
+    def _op_WithdrawRoute(self, o: op.WithdrawRoute) -> None:
+        route = self.table.get((o.prefix, o.ifindex, o.nexthop))
+        if route is None or not route.manual:
+            raise Refused(RefusalCode.NOT_FOUND, f"no manual route {o.prefix} via {o.nexthop} on {o.ifindex}")
+        self.withdraw(route, o.reason, hold=False)
+
     def _op_FlushGatewayRoutes(self, o: op.FlushGatewayRoutes) -> None:
         doomed = [
             r
@@ -398,6 +424,7 @@ class Host:
             self._release(key, "active-only routes do not survive a reboot")
         for r in list(self.table):
             self._deactivate(r, Kind.ROUTE_REMOVED, "reboot")
+        self.last_placed.clear()  # a fresh boot places every route anew
         for ifindex in list(self.addresses):
             for a in list(self.addresses[ifindex]):
                 if a.store is AddressStore.ACTIVE:
@@ -420,11 +447,10 @@ class Host:
         """
         for nexthop in list(self._waiting):
             for p in list(self._waiting.get(nexthop, {}).values()):
-                target = self._target_interface(p)
+                if self.has_manual(p.prefix, p.nexthop, p.ifindex):
+                    continue  # already there (e.g. put back bound by the keeper)
+                target = self.placement(p)
                 if target is None or (ifindex is not None and target != ifindex):
-                    continue
-                key = (p.prefix, target, p.nexthop)
-                if key in self.table:
                     continue
                 route = Route(
                     p.prefix,
@@ -447,13 +473,26 @@ class Host:
                     self._release(key, "")
                     self._activate(r, Kind.ROUTE_RESTORED, _restore_reason(r, cause))
 
-    def _target_interface(self, p: PersistentRoute) -> int | None:
+    def placement(self, p: PersistentRoute) -> int | None:
+        """Where persistent route `p` belongs now: its bound interface if the next hop is reachable
+        there, else where it last was if it can go back there, else the best interface where the next
+        hop is on-link and the slot is free; None while it cannot be plumbed."""
         if p.ifindex is not None:
-            return p.ifindex if self.reachable(p.nexthop, p.ifindex) else None
-        if p.nexthop.is_unspecified:
-            return None
-        found = self.onlink_interfaces(p.nexthop)
-        return found[0] if found else None
+            candidates = [p.ifindex] if self.reachable(p.nexthop, p.ifindex) else []
+        elif p.nexthop.is_unspecified:
+            candidates = []
+        else:
+            candidates = self.onlink_interfaces(p.nexthop)
+            last = self.last_placed.get(p.key)
+            if last in candidates:
+                candidates.remove(last)
+                candidates.insert(0, last)
+        for ifindex in candidates:
+            if p.ifindex is None and (p.prefix, p.nexthop, ifindex) in self.persistent:
+                continue  # a route bound to that interface by the administrator has the slot
+            if (p.prefix, ifindex, p.nexthop) not in self.table:
+                return ifindex
+        return None
 
     def withdraw(self, route: Route, reason: str, hold: bool) -> None:
         """Take a manual route out of the active table, remembering it if `hold` and active-only."""
@@ -539,6 +578,8 @@ class Host:
         pkey = self._pkey_of(route)
         if route.persistent and pkey is not None and self._plumbed.get(pkey) == route.key:
             del self._plumbed[pkey]
+            if not route.bound:
+                self.last_placed[pkey] = route.ifindex
             if pkey in self.persistent and pkey not in self.parked:
                 self._waiting.setdefault(pkey[1], {})[pkey] = self.persistent[pkey]
         self._emit(kind, reason, route=route)
@@ -555,6 +596,7 @@ class Host:
     def _unpersist(self, p: PersistentRoute, reason: str) -> None:
         del self.persistent[p.key]
         self.parked.discard(p.key)
+        self.last_placed.pop(p.key, None)
         group = self._waiting.get(p.nexthop)
         if group is not None:
             group.pop(p.key, None)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .host import Host
-from .operations import AddRoute
+from .operations import AddRoute, WithdrawRoute
 from .values import PersistentRoute
 
 
@@ -20,38 +20,41 @@ from .values import PersistentRoute
 class Action:
     """One route to install, with the reason a user will read in the log."""
 
-    operation: AddRoute
+    operation: AddRoute | WithdrawRoute
     reason: str
     wanted: PersistentRoute
 
 
-def target_interface(host: Host, p: PersistentRoute) -> int | None:
-    """Where `p` belongs now: its bound interface if the next hop is reachable there, else the best
-    interface where the next hop is on-link; None while it is unreachable."""
-    if p.ifindex is not None:
-        return p.ifindex if host.reachable(p.nexthop, p.ifindex) else None
-    if p.nexthop.is_unspecified:
-        return None
-    found = host.onlink_interfaces(p.nexthop)
-    return found[0] if found else None
-
-
-def is_present(host: Host, p: PersistentRoute) -> bool:
-    for r in host.table.with_prefix(p.prefix):
-        if r.manual and r.nexthop == p.nexthop and (p.ifindex is None or r.ifindex == p.ifindex):
-            return True
-    return False
-
-
 def reconcile(persistent: Iterable[PersistentRoute], host: Host) -> list[Action]:
-    """Actions that put back every persistent route whose next hop is reachable and that is missing."""
+    """Actions that make the host hold its persistent routes as the fixed stack would.
+
+    - a persistent route whose next hop is reachable and that is missing is put back;
+    - a copy whose next hop is no longer on-link on its interface is taken out (the kernel keeps such
+      stale routes; the fixed Windows stack withdraws them), once per copy.
+    """
     actions = []
+    withdrawn: set[tuple] = set()
+    planned: set[tuple] = set()
     for p in persistent:
-        if is_present(host, p):
+        for r in host.table.with_prefix(p.prefix):
+            stale = (
+                r.manual
+                and r.nexthop == p.nexthop
+                and (p.ifindex is None or r.ifindex == p.ifindex)
+                and not r.onlink_flag
+                and not host.reachable(r.nexthop, r.ifindex)
+            )
+            if stale and r.key not in withdrawn:
+                withdrawn.add(r.key)
+                why = f"keeper: withdrawn, next hop {r.nexthop} no longer on-link on interface {r.ifindex}"
+                withdraw = WithdrawRoute(r.prefix, r.ifindex, r.nexthop, why)
+                actions.append(Action(withdraw, why, p))
+        if host.has_manual(p.prefix, p.nexthop, p.ifindex):
             continue
-        target = target_interface(host, p)
-        if target is None:
+        target = host.placement(p)
+        if target is None or (p.prefix, target, p.nexthop) in planned:
             continue
+        planned.add((p.prefix, target, p.nexthop))
         if p.nexthop.is_unspecified:
             why = f"interface {target} has an IPv{p.prefix.version} address"
         else:

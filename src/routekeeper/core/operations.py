@@ -100,6 +100,17 @@ class ChangeRoute:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawRoute:
+    """Take one manual route out of the active table for a reason (the keeper removing a stale copy
+    whose next hop is gone); stored copies stay and come back when they can."""
+
+    prefix: Prefix
+    ifindex: int
+    nexthop: IP
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class FlushGatewayRoutes:
     """`route -f`: every route through a gateway leaves the active table; the persistent store stays."""
 
@@ -119,6 +130,7 @@ Operation = (
     | AddRoute
     | DeleteRoute
     | ChangeRoute
+    | WithdrawRoute
     | FlushGatewayRoutes
     | Reboot
 )

@@ -135,6 +135,8 @@ class HotfixProfile(Profile):
 
     def after_address_removed(self, host: Host, iface: Interface, addr: Address) -> None:
         _withdraw_unreachable(host, iface, hold=True)
+        # A persistent route not bound to an interface may still be reachable through another one.
+        host.plumb_waiting(None, f"address {addr} removed from interface {iface.index}")
 
 
 class PrehotfixProfile(Profile):

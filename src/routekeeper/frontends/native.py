@@ -9,7 +9,6 @@ import json
 from collections.abc import Iterable, Iterator
 
 from ..core.host import Host
-from ..core.keeper import target_interface
 from ..core.operations import RefusalCode, Refused
 from ..core.values import IP, Interface, PersistentRoute, Prefix, Route, ValueParseError, parse_mac
 from .base import tokenize
@@ -237,7 +236,7 @@ def explain_why(host: Host, prefix: Prefix, history: list[tuple]) -> list[str]:
                 f"{p.describe()}: in the persistent store, removed from the active table until reboot"
             )
         else:
-            target = target_interface(host, p)
+            target = host.placement(p)
             if target is None and not p.nexthop.is_unspecified:
                 why = f"next hop {p.nexthop} is not on-link on any interface"
                 if p.ifindex is not None:

@@ -6,7 +6,7 @@ added routes. This package answers, from a host's facts, whether the fix is inst
 
 >>> v = check({"os": "Windows 7", "sp": 1, "arch": "x64",
 ...            "files": {"tcpip.sys": "6.1.7601.17514"}})
->>> v.status, [c.hotfix_version for c in v.outdated]
+>>> v.status.value, [c.hotfix_version for c in v.outdated]
 ('affected', ['6.1.7601.21734'])
 
 Modules: :mod:`.versions` (version -> family, service-pack level, branch), :mod:`.products`

@@ -126,12 +126,12 @@ def _cli_facts(args: argparse.Namespace) -> HostFacts:
         arch=args.arch,
         files=tuple(_file_fact(spec) for spec in args.file),
     )
+    if args.inventory.count("-") > 1:
+        raise UsageError("standard input ('-') can be read only once")
     sources = [facts]
     for name in args.inventory:
         source = "<stdin>" if name == "-" else name
         sources.append(parse_inventory(_read_inventory(name), source=source))
-    if args.inventory.count("-") > 1:
-        raise UsageError("standard input ('-') can be read only once")
     return merge_facts(*sources)
 
 

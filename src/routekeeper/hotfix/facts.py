@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from .errors import FactsError
-from .products import OtherProduct, identify_os, normalize_arch, parse_sp
+from .products import OtherProduct, Product, identify_os, normalize_arch, parse_sp
 from .versions import parse_version
 
 __all__ = ["FileFact", "HostFacts", "basename", "facts_from_mapping", "merge_facts"]
@@ -91,11 +91,21 @@ def _same_arch(a: str, b: str) -> bool:
     return normalize_arch(a) == normalize_arch(b)
 
 
+def _copy_of(fact: FileFact) -> tuple[str, str]:
+    """Which copy of a file a fact is about: the 32-bit ``SysWOW64`` one or the native one.
+
+    A host has one native ``tcpip.sys``; a bare name and a full path of the same name are the
+    same file, so two different versions of it are a contradiction.
+    """
+    wow64 = fact.path is not None and "syswow64" in fact.path.lower()
+    return fact.key, "wow64" if wow64 else "native"
+
+
 def _merge_files(files: Iterable[FileFact]) -> tuple[FileFact, ...]:
-    """Drop exact repeats; refuse one file (same path, or same name without path) twice."""
+    """Drop repeats (keeping the one with a path); refuse one file at two versions."""
     kept: dict[tuple[str, str], FileFact] = {}
     for fact in files:
-        ident = (fact.key, (fact.path or "").lower())
+        ident = _copy_of(fact)
         previous = kept.get(ident)
         if previous is None:
             kept[ident] = fact
@@ -103,7 +113,20 @@ def _merge_files(files: Iterable[FileFact]) -> tuple[FileFact, ...]:
             raise FactsError(
                 f"{fact.where} given twice with different versions: {previous.version} and {fact.version}"
             )
+        elif previous.path is None and fact.path is not None:
+            kept[ident] = fact
     return tuple(kept.values())
+
+
+def _merge_sps(sps: list[int], os_name: str | None) -> int | None:
+    """One service pack from several sources; Server 2008 RTM and SP1 are the same level."""
+    if not sps:
+        return None
+    product = identify_os(os_name) if os_name is not None else None
+    level = product.effective_sp if isinstance(product, Product) else (lambda sp: sp)
+    if len({level(sp) for sp in sps}) > 1:
+        raise FactsError(f"contradictory service packs: {' and '.join(str(sp) for sp in sorted(set(sps)))}")
+    return max(sps)
 
 
 def merge_facts(*sources: HostFacts) -> HostFacts:
@@ -112,12 +135,12 @@ def merge_facts(*sources: HostFacts) -> HostFacts:
     for facts in sources:
         merged = HostFacts(
             os=_merge_value("operating systems", merged.os, facts.os, _same_os),
-            sp=_merge_value("service packs", merged.sp, facts.sp),
             arch=_merge_value("architectures", merged.arch, facts.arch, _same_arch),
             os_version=_merge_value("OS versions", merged.os_version, facts.os_version),
             files=merged.files + facts.files,
         )
-    return replace(merged, files=_merge_files(merged.files))
+    sp = _merge_sps([f.sp for f in sources if f.sp is not None], merged.os)
+    return replace(merged, sp=sp, files=_merge_files(merged.files))
 
 
 def facts_from_mapping(data: Mapping[str, object]) -> HostFacts:

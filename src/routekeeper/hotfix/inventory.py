@@ -361,7 +361,8 @@ class _Parser:
                 continue
             command = _WMIC_COMMAND_RE.search(line)
             if command:
-                self.wmic_command_name = command.group(1)
+                # wmic wants backslashes doubled inside name="..."; undo that for display.
+                self.wmic_command_name = command.group(1).replace("\\\\", "\\")
                 i += 1
                 continue
             low_words = [w.lower() for w in words]

@@ -246,6 +246,66 @@ def _compare(fact: FileFact, c: Classification, hotfix: HotfixFile) -> FileCheck
     )
 
 
+def _resolve_level(product: Product, facts: HostFacts) -> tuple[int, list[str]]:
+    """Effective service pack: stated, from systeminfo's OS Version, else from tcpip.sys.
+
+    Returns the level and the notes that explain how it was reached.
+    """
+    sp = facts.sp
+    if facts.os_version is not None:
+        reported = _os_version_sp(facts.os_version, product)
+        if sp is not None and product.effective_sp(sp) != product.effective_sp(reported):
+            raise FactsError(
+                f"service pack {level_name(sp)} contradicts OS version {facts.os_version} "
+                f"({level_name(reported)})"
+            )
+        sp = reported
+    notes: list[str] = []
+    if sp is None:
+        sp = _infer_sp(product, facts.files)
+        notes.append(f"service pack {level_name(sp)} taken from {KEY_FILE}'s build")
+    effective = product.effective_sp(sp)
+    if effective != sp:
+        notes.append(f"{product.value} RTM has SP1 integrated: judged as SP1")
+    return effective, notes
+
+
+def _classify_relevant(
+    product: Product, sp: int, files: tuple[FileFact, ...], hotfix: dict[str, HotfixFile]
+) -> list[tuple[FileFact, Classification]]:
+    """Classify the files that matter at this level; refuse ones from another family or build.
+
+    Only files the hotfix installs at the level (and tcpip.sys, present at every level) must
+    match it: service packs leave other files at older builds.
+    """
+    family = product.family
+    build = build_for(family, sp)
+    classified: list[tuple[FileFact, Classification]] = []
+    for fact in files:
+        if fact.key not in hotfix and fact.key != KEY_FILE:
+            continue
+        c: Classification | None
+        try:
+            c = _classify(fact)
+        except UnclassifiableVersionError:
+            version = parse_version(fact.version)
+            if (version.major, version.minor) == family.major_minor:
+                raise  # right family, unknown build or branch: say exactly that
+            c = None
+        if c is None or c.family is not family:
+            raise FactsError(
+                f"{fact.where} {fact.version} is not a {family.label} file, but the host runs {product.value}"
+            )
+        if c.version.build != build:
+            raise FactsError(
+                f"{fact.where} {fact.version} is from {c.level} (build {c.version.build}) but the "
+                f"host is at {level_name(sp)} (build {build}): check the service pack "
+                "or the file listing"
+            )
+        classified.append((fact, c))
+    return classified
+
+
 def check(facts: HostFacts | Mapping[str, object]) -> Verdict:
     """Judge a host from its facts; see the module docstring for the rules and decisions.
 
@@ -284,47 +344,10 @@ def check(facts: HostFacts | Mapping[str, object]) -> Verdict:
             family,
         )
 
-    sp = facts.sp
-    if facts.os_version is not None:
-        reported = _os_version_sp(facts.os_version, product)
-        if sp is not None and product.effective_sp(sp) != product.effective_sp(reported):
-            raise FactsError(
-                f"service pack {level_name(sp)} contradicts OS version {facts.os_version} "
-                f"({level_name(reported)})"
-            )
-        sp = reported
-    notes: list[str] = []
-    if sp is None:
-        sp = _infer_sp(product, facts.files)
-        notes.append(f"service pack {level_name(sp)} taken from {KEY_FILE}'s build")
-    effective = product.effective_sp(sp)
-    if effective != sp:
-        notes.append(f"{product.value} RTM has SP1 integrated: judged as SP1")
+    effective, notes = _resolve_level(product, facts)
     build = build_for(family, effective)
     hotfix = hotfix_files(family, arch, build)
-
-    relevant = [f for f in facts.files if f.key in hotfix or f.key == KEY_FILE]
-    classified: list[tuple[FileFact, Classification]] = []
-    for fact in relevant:
-        c: Classification | None
-        try:
-            c = _classify(fact)
-        except UnclassifiableVersionError:
-            version = parse_version(fact.version)
-            if (version.major, version.minor) == family.major_minor:
-                raise  # right family, unknown build or branch: say exactly that
-            c = None
-        if c is None or c.family is not family:
-            raise FactsError(
-                f"{fact.where} {fact.version} is not a {family.label} file, but the host runs {product.value}"
-            )
-        if c.version.build != build:
-            raise FactsError(
-                f"{fact.where} {fact.version} is from {c.level} (build {c.version.build}) but the "
-                f"host is at {level_name(effective)} (build {build}): check the service pack "
-                "or the file listing"
-            )
-        classified.append((fact, c))
+    classified = _classify_relevant(product, effective, facts.files, hotfix)
 
     if effective not in product.prerequisite_sps:
         levels = " or ".join(level_name(s) for s in product.prerequisite_sps)
@@ -335,7 +358,7 @@ def check(facts: HostFacts | Mapping[str, object]) -> Verdict:
             arch=arch.value,
             family=family.value,
             build=build,
-            reason=(f"install the service pack first: the hotfix needs {product.value} {levels}"),
+            reason=f"install the service pack first: the hotfix needs {product.value} {levels}",
             notes=tuple(notes),
         )
 
