@@ -57,13 +57,13 @@ CREATE TABLE routes (
     prefsrc BLOB, onlink INTEGER NOT NULL, kind TEXT NOT NULL,
     held INTEGER NOT NULL,
     PRIMARY KEY (host_id, held, network, length, ifindex, nexthop)
-) WITHOUT ROWID;
+);
 CREATE TABLE persistent (
     host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
     network BLOB NOT NULL, length INTEGER NOT NULL, nexthop BLOB NOT NULL, ifindex INTEGER NOT NULL,
     metric INTEGER NOT NULL, origin TEXT NOT NULL, parked INTEGER NOT NULL, last_placed INTEGER,
     PRIMARY KEY (host_id, network, length, nexthop, ifindex)
-) WITHOUT ROWID;
+);
 CREATE TABLE log (
     id INTEGER PRIMARY KEY, host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
     at TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
