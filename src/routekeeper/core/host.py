@@ -26,6 +26,7 @@ from .values import (
     Prefix,
     Route,
     RouteKey,
+    unspecified,
 )
 
 PKey = tuple[Prefix, IP, int | None]
@@ -53,6 +54,9 @@ class Host:
         self.table = RouteTable()
         self.persistent: dict[PKey, PersistentRoute] = {}
         self.parked: set[PKey] = set()
+        self._persistent_by_prefix: dict[Prefix, set[PKey]] = {}
+        # Manual routes without an interface binding, per interface: what the pre-hotfix stack withdraws.
+        self._unbound: dict[int, set[RouteKey]] = {}
         # Where an unbound persistent route last was: it goes back there if it can.
         self.last_placed: dict[PKey, int] = {}
         self.held: dict[RouteKey, Route] = {}
@@ -90,7 +94,12 @@ class Host:
         for a in sorted(addresses, key=lambda a: a.order):
             host.addresses.setdefault(a.ifindex, []).append(a)
         host.table = RouteTable(active)
+        host._unbound = {}
+        for r in host.table:
+            if r.manual and not r.bound:
+                host._unbound.setdefault(r.ifindex, set()).add(r.key)
         host.persistent, host.parked, host.last_placed = {}, set(), {}
+        host._persistent_by_prefix = {}
         host.held, host._held_by_nexthop = {}, {}
         host._plumbed, host._waiting = {}, {}
         host._events = []
@@ -99,6 +108,7 @@ class Host:
         host._next_order = max(orders, default=0) + 1
         for p, parked, placed in persistent:
             host.persistent[p.key] = p
+            host._persistent_by_prefix.setdefault(p.prefix, set()).add(p.key)
             if parked:
                 host.parked.add(p.key)
             if placed is not None:
@@ -196,6 +206,9 @@ class Host:
             elif not (r.bound and (prefix, nexthop, r.ifindex) in self.persistent):
                 return True
         return False
+
+    def persistent_with_prefix(self, prefix: Prefix) -> list[PersistentRoute]:
+        return [self.persistent[k] for k in self._persistent_by_prefix.get(prefix, ())]
 
     def waiting(self) -> list[PersistentRoute]:
         return [p for group in self._waiting.values() for p in group.values()]
@@ -343,7 +356,7 @@ class Host:
             if (r.manual or o.include_system) and matches(r.prefix, r.nexthop, r.ifindex)
         ]
         held = [r for r in self.held.values() if matches(r.prefix, r.nexthop, r.ifindex)]
-        stored = [p for p in self.persistent.values() if matches(p.prefix, p.nexthop, p.ifindex)]
+        stored = [p for p in self.persistent_with_prefix(o.prefix) if matches(p.prefix, p.nexthop, p.ifindex)]
         if not ((o.active and (active or held)) or (o.persistent and stored)):
             raise Refused(RefusalCode.NOT_FOUND, f"no route {o.prefix} matches")
         if o.active:
@@ -516,8 +529,12 @@ class Host:
         """Bring the system routes of one interface in line with its addresses (a diff, not a rebuild)."""
         iface = self.interfaces[ifindex]
         wanted = {r.key: r for r in self.profile.system_routes(self, iface)}
-        for r in self.table.on_interface(ifindex):
-            if r.origin is Origin.SYSTEM and r.key not in wanted:
+        # System routes are on-link: read them from the on-link index, never the whole interface.
+        current_system = [
+            r for version in (4, 6) for r in self.table.via(unspecified(version), ifindex) if not r.manual
+        ]
+        for r in current_system:
+            if r.key not in wanted:
                 self._deactivate(r, Kind.ROUTE_REMOVED, f"no longer derived: {reason}")
         for key, r in wanted.items():
             current = self.table.get(key)
@@ -561,8 +578,14 @@ class Host:
         self.addresses[addr.ifindex].remove(addr)
         self._emit(Kind.ADDRESS_REMOVED, reason, address=addr)
 
+    def unbound_routes(self, ifindex: int) -> list[Route]:
+        """Active manual routes on an interface that were added without naming it."""
+        return [r for k in self._unbound.get(ifindex, ()) if (r := self.table.get(k)) is not None]
+
     def _activate(self, route: Route, kind: Kind, reason: str) -> None:
         self.table.add(route)
+        if route.manual and not route.bound:
+            self._unbound.setdefault(route.ifindex, set()).add(route.key)
         pkey = self._pkey_of(route)
         if route.persistent and pkey is not None:
             self._plumbed[pkey] = route.key
@@ -575,6 +598,11 @@ class Host:
 
     def _deactivate(self, route: Route, kind: Kind, reason: str) -> None:
         self.table.remove(route.key)
+        group = self._unbound.get(route.ifindex)
+        if group is not None:
+            group.discard(route.key)
+            if not group:
+                del self._unbound[route.ifindex]
         pkey = self._pkey_of(route)
         if route.persistent and pkey is not None and self._plumbed.get(pkey) == route.key:
             del self._plumbed[pkey]
@@ -590,11 +618,16 @@ class Host:
 
     def _persist(self, p: PersistentRoute, reason: str) -> None:
         self.persistent[p.key] = p
+        self._persistent_by_prefix.setdefault(p.prefix, set()).add(p.key)
         self._waiting.setdefault(p.nexthop, {})[p.key] = p
         self._emit(Kind.PERSISTED, reason, persistent=p)
 
     def _unpersist(self, p: PersistentRoute, reason: str) -> None:
         del self.persistent[p.key]
+        group = self._persistent_by_prefix[p.prefix]
+        group.discard(p.key)
+        if not group:
+            del self._persistent_by_prefix[p.prefix]
         self.parked.discard(p.key)
         self.last_placed.pop(p.key, None)
         group = self._waiting.get(p.nexthop)
