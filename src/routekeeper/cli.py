@@ -13,15 +13,16 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
-from .backends.sim import Store, StoreError, default_state_path
+from . import hotfix_link
+from .backends.sim import Store, StoreError, Transaction, default_state_path
 from .core import operations as op
 from .core.events import Event, Kind
 from .core.host import Host
 from .core.operations import Refused
-from .core.profiles import PROFILES
+from .core.profiles import PROFILES, get_profile
 from .core.values import IP, AddressStore, Prefix, ValueParseError
 from .frontends import native, registry
 from .frontends.base import Output
@@ -54,6 +55,7 @@ class Context:
     command_text: str = ""
     state_override: str | None = None
     _store: Store | None = field(default=None, repr=False)
+    _tx: Transaction | None = field(default=None, repr=False)
 
     def store(self) -> Store:
         if self._store is None:
@@ -63,6 +65,18 @@ class Context:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+    def switch_pending_profile(self, host: Host) -> str | None:
+        """At reboot, a hotfix installed with `host apply-hotfix` takes effect (restart requirement)."""
+        if self._tx is None:
+            return None
+        facts = self._tx.facts(host.name)
+        if facts.pending_profile is None:
+            return None
+        host.profile = get_profile(facts.pending_profile)
+        self._tx.set_profile(host.name, facts.pending_profile)
+        self._tx.set_facts(host.name, replace(facts, pending_profile=None))
+        return facts.pending_profile
 
     @contextmanager
     def host(self, commit: bool = True) -> Iterator[Host]:
@@ -78,6 +92,7 @@ class Context:
             return
         store = self.store()
         with store.transaction() as tx:
+            self._tx = tx
             host = tx.load(self.host_name)
             if host is None:
                 raise Failure(
@@ -134,7 +149,7 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
     except UsageError as exc:
         err.write(f"routekeeper: {exc}\n")
         return 2
-    except (Failure, StoreError) as exc:
+    except (Failure, StoreError, hotfix_link.LinkError) as exc:
         err.write(f"routekeeper: {exc}\n")
         return 1
     except Refused as exc:
@@ -204,18 +219,46 @@ def cmd_host(ctx: Context, args: list[str]) -> int:
     if sub == "init":
         p = _parser("host init")
         p.add_argument("name", nargs="?")
-        p.add_argument("--profile", default="hotfix", choices=sorted(PROFILES))
+        p.add_argument("--profile", choices=sorted(PROFILES))
+        p.add_argument("--os", help='the Windows product this host stands for, e.g. "Windows 7"')
+        p.add_argument("--sp", help="its service pack level (0, 1, 2)")
+        p.add_argument("--arch", help="x86, x64 or ia64")
+        p.add_argument(
+            "--from-inventory",
+            action="append",
+            metavar="FILE",
+            help="systeminfo output and file-version listings of a real host: the profile follows "
+            "whether it carries the fix",
+        )
         p.add_argument("--force", action="store_true", help="replace an existing host of that name")
         ns = _parse(p, rest)
         name = ns.name or ctx.host_name
+        facts, profile, note = hotfix_link.facts_for_init(
+            ns.os, ns.sp, ns.arch, ns.from_inventory, ns.profile
+        )
         store = ctx.store()
         with store.transaction() as tx:
             if tx.host_id(name) is not None:
                 if not ns.force:
                     raise Failure(f"host {name!r} already exists (use --force to replace it)")
                 tx.delete_host(name)
-            tx.create_host(Host(ns.profile, name=name))
-        ctx.out.write(f"created host {name} (profile {ns.profile}) in {store.path}\n")
+            tx.create_host(Host(profile, name=name))
+            tx.set_facts(name, facts)
+        ctx.out.write(f"created host {name} (profile {profile}) in {store.path}\n")
+        if note:
+            ctx.out.write(note + "\n")
+        return 0
+    if sub == "apply-hotfix":
+        if rest:
+            raise UsageError("host apply-hotfix takes no arguments")
+        with ctx.store().transaction() as tx:
+            host = tx.load(ctx.host_name)
+            if host is None:
+                raise Failure(f"no host {ctx.host_name!r}")
+            facts = tx.facts(ctx.host_name)
+            message = hotfix_link.apply_hotfix(host.profile.name, facts)
+            tx.set_facts(ctx.host_name, replace(facts, pending_profile="hotfix"))
+        ctx.out.write(message + "\n")
         return 0
     if sub == "list":
         for name, profile in ctx.store().host_names():
@@ -243,8 +286,11 @@ def cmd_host(ctx: Context, args: list[str]) -> int:
         return 0
     if sub == "reboot":
         with ctx.host() as host:
+            switched = ctx.switch_pending_profile(host)
             host.apply(op.Reboot())
             restored = sum(1 for e in host.journal if e.kind is Kind.ROUTE_RESTORED)
+        if switched:
+            ctx.out.write(f"the installed hotfix took effect: profile {switched}\n")
         ctx.out.write(f"rebooted {ctx.host_name}: {restored} persistent routes plumbed\n")
         return 0
     raise UsageError(f"host: unknown subcommand {sub!r}")

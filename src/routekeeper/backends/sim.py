@@ -12,6 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +35,8 @@ APPLICATION_ID = 0x524B5052  # "RKPR": tells our files from other SQLite files
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE hosts (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, profile TEXT NOT NULL
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, profile TEXT NOT NULL,
+    product TEXT, sp INTEGER, arch TEXT, pending_profile TEXT
 );
 CREATE TABLE interfaces (
     host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
@@ -73,6 +75,17 @@ CREATE INDEX log_prefix ON log (host_id, prefix);
 """
 
 UNBOUND = -1  # the persistent table's stand-in for "no interface binding" (part of the key)
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What the store knows of the real host a simulated one stands for (product, service pack,
+    architecture), and a profile waiting for the next reboot (an installed hotfix)."""
+
+    product: str | None = None
+    sp: int | None = None
+    arch: str | None = None
+    pending_profile: str | None = None
 
 
 class StoreError(Exception):
@@ -212,6 +225,21 @@ class Transaction:
             "INSERT INTO hosts (name, profile) VALUES (?, ?)", (host.name, host.profile.name)
         )
         self._write_all(cur.lastrowid, host)
+
+    def facts(self, name: str) -> HostFacts:
+        row = self.conn.execute(
+            "SELECT product, sp, arch, pending_profile FROM hosts WHERE name = ?", (name,)
+        ).fetchone()
+        return HostFacts(*row) if row else HostFacts()
+
+    def set_facts(self, name: str, facts: HostFacts) -> None:
+        self.conn.execute(
+            "UPDATE hosts SET product = ?, sp = ?, arch = ?, pending_profile = ? WHERE name = ?",
+            (facts.product, facts.sp, facts.arch, facts.pending_profile, name),
+        )
+
+    def set_profile(self, name: str, profile: str) -> None:
+        self.conn.execute("UPDATE hosts SET profile = ? WHERE name = ?", (profile, name))
 
     def delete_host(self, name: str) -> bool:
         return self.conn.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount > 0
