@@ -1,0 +1,106 @@
+"""ipconfig and ipconfig /all (Windows 7 layout, spec §5) over a core `Host`.
+
+Read-only: it never changes the host. Only the display options are modelled; the DHCP and DNS actions
+(/release, /renew, /flushdns, ...) have nothing to act on in a simulated host and are refused with
+ipconfig's own error and usage text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..core.host import Host
+from ..core.values import Address, Interface
+from .base import Output
+from .render import default_routes, ip_text, lines_text, listed_interfaces, mask_text, scoped
+
+# Every label is 35 characters up to its colon, as ipconfig pads them; the value follows one space on.
+MEDIA = "   Media State . . . . . . . . . . . :"
+SUFFIX = "   Connection-specific DNS Suffix  . :"
+DESCRIPTION = "   Description . . . . . . . . . . . :"
+PHYSICAL = "   Physical Address. . . . . . . . . :"
+DHCP = "   DHCP Enabled. . . . . . . . . . . :"
+IPV6 = "   IPv6 Address. . . . . . . . . . . :"
+LINK_LOCAL = "   Link-local IPv6 Address . . . . . :"
+IPV4 = "   IPv4 Address. . . . . . . . . . . :"
+SUBNET = "   Subnet Mask . . . . . . . . . . . :"
+GATEWAY = "   Default Gateway . . . . . . . . . :"
+VALUE_COLUMN = len(GATEWAY) + 1
+
+# Written for routekeeper after the layout of ipconfig's help; it lists what this ipconfig does.
+USAGE = """
+USAGE:
+    ipconfig [/? | /all]
+
+where
+    Options:
+       /?           Display this help message
+       /all         Display full configuration information.
+
+The default is to display only the IP address, subnet mask and
+default gateway for each adapter bound to TCP/IP.
+
+The DHCP and DNS options of Windows' ipconfig (/release, /renew,
+/flushdns, /registerdns, /displaydns, /showclassid, /setclassid)
+act on services a simulated host does not have and are not available.
+
+Examples:
+    > ipconfig                   ... Show information
+    > ipconfig /all              ... Show detailed information
+"""
+ERROR = "\nError: unrecognized or incomplete command line.\n"
+
+
+def run(host: Host, args: list[str]) -> Output:
+    """`ipconfig [/all]`; `/?` prints the help; anything else is ipconfig's error then its usage."""
+    options = [a.lower() for a in args]
+    if options in ([], ["/all"], ["-all"]):
+        return Output(stdout=lines_text(lines(host, full=bool(options))))
+    if options in (["/?"], ["-?"]):
+        return Output(stdout=USAGE)
+    return Output(stderr=ERROR + USAGE, exit=1)
+
+
+def lines(host: Host, full: bool = False) -> Iterator[str]:
+    """The report: a title, then one block per adapter (the loopback is not an adapter here)."""
+    yield ""
+    yield "Windows IP Configuration"
+    yield ""
+    for iface in listed_interfaces(host):
+        if iface.loopback:
+            continue
+        yield ""
+        yield f"Ethernet adapter {iface.name}:"
+        yield ""
+        yield from _adapter(host, iface, full)
+
+
+def _field(label: str, value: str) -> str:
+    return f"{label} {value}".rstrip()
+
+
+def _adapter(host: Host, iface: Interface, full: bool) -> Iterator[str]:
+    preferred = "(Preferred)" if full else ""
+    if not iface.connected:
+        yield _field(MEDIA, "Media disconnected")
+    yield _field(SUFFIX, "")
+    if full:
+        yield _field(DESCRIPTION, iface.description)
+        yield _field(PHYSICAL, iface.mac)
+        yield _field(DHCP, "Yes" if iface.dhcp else "No")
+    if not iface.connected:
+        return
+    v6: list[Address] = host.addresses_of(iface.index, 6)
+    for a in v6:
+        if not a.ip.is_link_local:
+            yield _field(IPV6, ip_text(a.ip) + preferred)
+    for a in v6:
+        if a.ip.is_link_local:
+            yield _field(LINK_LOCAL, scoped(a.ip, iface.index) + preferred)
+    for a in host.addresses_of(iface.index, 4):
+        yield _field(IPV4, ip_text(a.ip) + preferred)
+        yield _field(SUBNET, mask_text(a.length))
+    gateways = [scoped(r.nexthop, iface.index) for r in default_routes(host, iface.index)]
+    yield _field(GATEWAY, gateways[0] if gateways else "")
+    for extra in gateways[1:]:
+        yield " " * VALUE_COLUMN + extra
