@@ -113,7 +113,14 @@ class Context:
 
 
 def _parse_globals(argv: list[str]) -> tuple[dict[str, str | None], list[str]]:
-    opts: dict[str, str | None] = {"state": None, "host": None, "backend": "sim", "netns": None}
+    opts: dict[str, str | None] = {
+        "state": None,
+        "host": None,
+        "node": None,
+        "cluster": None,
+        "backend": "sim",
+        "netns": None,
+    }
     i = 0
     while i < len(argv) and argv[i].startswith("--") and argv[i][2:].split("=")[0] in opts:
         name, sep, value = argv[i][2:].partition("=")
@@ -145,6 +152,12 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
         ctx.command_text = " ".join(f'"{w}"' if not w or " " in w else w for w in rest)
         if not rest:
             raise UsageError("no command given; try 'routekeeper --help'")
+        if opts["node"]:
+            if opts["host"]:
+                raise UsageError("give --host or --node, not both")
+            from .frontends.cluster import run_node_cli
+
+            return run_node_cli(ctx, opts["node"], rest, opts["cluster"])
         return dispatch(ctx, rest)
     except UsageError as exc:
         err.write(f"routekeeper: {exc}\n")
@@ -572,6 +585,12 @@ def cmd_hotfix(ctx: Context, args: list[str]) -> int:
     return hotfix_main(args)
 
 
+def cmd_cluster(ctx: Context, args: list[str]) -> int:
+    from .frontends.cluster import run_cli
+
+    return run_cli(ctx, args)
+
+
 def cmd_keep(ctx: Context, args: list[str]) -> int:
     from .daemon import main as daemon_main
 
@@ -647,10 +666,12 @@ COMMANDS: dict[str, Callable[[Context, list[str]], int]] = {
     "hotfix": cmd_hotfix,
     "keep": cmd_keep,
     "reg": cmd_reg,
+    "cluster": cmd_cluster,
 }
 
 HELP = """\
-usage: routekeeper [--state FILE] [--host NAME] [--backend sim|linux] [--netns NAME] COMMAND ...
+usage: routekeeper [--state FILE] [--host NAME | --node NODE [--cluster NAME]]
+                   [--backend sim|linux] [--netns NAME] COMMAND ...
 
 Windows tools (run against the chosen host):
   route ...                 route.exe: PRINT, ADD, DELETE, CHANGE, -p, -f
@@ -677,6 +698,15 @@ Inspecting:
   why PREFIX                why a persistent route is or is not active
   whatif COMMAND ...        what a command would change, without changing anything
 
+Clusters:
+  cluster create NAME | add-node NODE --profile P | add-network NAME SUBNET NODE=IF...
+  cluster add-group G --preferred N1,N2 | add-ip-resource R --group G --network NET --address A --mask M
+  cluster group ["G" /moveto:NODE | /online | /offline | /status]      (cluster.exe syntax)
+  cluster resource ["R" /online | /offline | /priv [Name=Value...]]
+  cluster node [N /pause | /resume | /status] | cluster fail NODE | cluster restore NODE
+  cluster log | cluster whatif <cluster command>
+  --node NODE <command>     run a Windows tool or native command on a node's host
+
 Other:
   demo                      the defect report's scenario, before and after the fix
   scenario run FILE...      run command transcripts and compare their output
@@ -691,7 +721,9 @@ The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekee
 def main(argv: list[str] | None = None) -> int:
     import os
 
-    return run(sys.argv[1:] if argv is None else argv, sys.stdout, sys.stderr, dict(os.environ))
+    status = run(sys.argv[1:] if argv is None else argv, sys.stdout, sys.stderr, dict(os.environ))
+    # cluster.exe reports Win32 error codes (5013, 5070, ...); a process exit status keeps 8 bits.
+    return status if 0 <= status <= 255 else 1
 
 
 if __name__ == "__main__":

@@ -116,6 +116,10 @@ def run_transcript(t: Transcript) -> tuple[bool, str]:
 
 
 def run_file(path: str | Path) -> tuple[bool, str]:
+    from . import cluster_scenario
+
+    if cluster_scenario.is_cluster_transcript(path):
+        return cluster_scenario.run_file(path)
     return run_transcript(parse(path))
 
 
