@@ -198,6 +198,15 @@ def dispatch(ctx: Context, rest: list[str]) -> int:
 
 
 def run_windows(ctx: Context, words: list[str]) -> int:
+    if registry.tool_name(words[0]) == "route":
+        from .frontends import route
+
+        if route.is_print(words[1:]):
+            # Streamed line by line: a table of a million routes never becomes one string.
+            with ctx.host() as host:
+                for line in route.print_lines(host, words[1:]):
+                    ctx.out.write(line + "\n")
+            return 0
     with ctx.host() as host:
         result = registry.run_tool(host, words)
         _emit(ctx, result)
