@@ -8,14 +8,15 @@ does for the pre-hotfix host.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TextIO
 
 from .core import operations as op
 from .core.events import Event, Kind
 from .core.host import Host
 from .core.keeper import keep
-from .core.values import IP, Interface, Prefix, parse_mac
+from .core.values import Interface, Prefix, parse_mac
+from .frontends.base import tokenize
+from .frontends.registry import run_tool
 
 ADAPTER = Interface(
     index=11,
@@ -25,24 +26,12 @@ ADAPTER = Interface(
     speed=1_000_000_000,
 )
 DEFAULT = Prefix.parse("0.0.0.0/0")
-GATEWAY = IP.parse("192.168.0.1")
 
-Runner = Callable[[Host, str, op.Operation], None]
-
-STEPS: list[tuple[str, op.Operation]] = [
-    (
-        'netsh interface ipv4 add address "Local Area Connection 1" 192.168.0.20 255.255.255.0',
-        op.AddAddress(11, IP.parse("192.168.0.20"), 24),
-    ),
-    ("route add -p 0.0.0.0 mask 0.0.0.0 192.168.0.1", op.AddRoute(DEFAULT, GATEWAY, persistent=True)),
-    (
-        'netsh interface ipv4 add address "Local Area Connection 1" 192.168.0.21 255.255.255.0',
-        op.AddAddress(11, IP.parse("192.168.0.21"), 24),
-    ),
-    (
-        'netsh interface ipv4 delete address "Local Area Connection 1" 192.168.0.21',
-        op.DeleteAddress(11, IP.parse("192.168.0.21")),
-    ),
+STEPS = [
+    'netsh interface ipv4 add address "Local Area Connection 1" 192.168.0.20 255.255.255.0',
+    "route add -p 0.0.0.0 mask 0.0.0.0 192.168.0.1",
+    'netsh interface ipv4 add address "Local Area Connection 1" 192.168.0.21 255.255.255.0',
+    'netsh interface ipv4 delete address "Local Area Connection 1" 192.168.0.21',
 ]
 
 
@@ -65,22 +54,11 @@ def default_route_fate(host: Host, events: list[Event]) -> str:
     return "active (unchanged)" if active else "absent from the active table, still in the persistent store"
 
 
-def table_lines(host: Host) -> list[str]:
-    lines = [f"{'Destination':<20}{'Gateway':<14}{'Metric':>6}"]
-    routes = sorted(
-        (r for r in host.table if r.prefix.version == 4 and host.cost(r) is not None),
-        key=lambda r: (r.prefix, r.ifindex),
-    )
-    for r in routes:
-        gw = "On-link" if r.on_link else str(r.nexthop)
-        lines.append(f"{str(r.prefix):<20}{gw:<14}{host.cost(r)!s:>6}")
-    lines.append("Persistent:")
-    for p in host.persistent.values():
-        lines.append(f"  {str(p.prefix):<18}{str(p.nexthop):<14}{p.metric:>6}")
-    return lines
+def route_print(host: Host) -> list[str]:
+    return run_tool(host, ["route", "print", "-4"]).stdout.splitlines()
 
 
-def side_by_side(left: list[str], right: list[str], titles: tuple[str, str], width: int = 44) -> list[str]:
+def side_by_side(left: list[str], right: list[str], titles: tuple[str, str], width: int = 77) -> list[str]:
     rows = [f"{titles[0]:<{width}}  {titles[1]}", f"{'-' * (width - 2):<{width}}  {'-' * (width - 2)}"]
     for i in range(max(len(left), len(right))):
         a = left[i] if i < len(left) else ""
@@ -95,14 +73,19 @@ def run_demo(out: TextIO) -> None:
     w("routekeeper demo: the defect report's scenario on two fresh simulated hosts\n")
     w("  prehotfix = Windows 7 / 2008 R2 before the tcpip.sys fix;  hotfix = with the fix\n")
     w(f"  adapter: [{ADAPTER.index}] {ADAPTER.name} ({ADAPTER.description}, 1 Gb/s)\n\n")
-    for number, (command, operation) in enumerate(STEPS, start=1):
+    for number, command in enumerate(STEPS, start=1):
         w(f"Step {number}: C:\\> {command}\n")
         for name, host in hosts.items():
-            events = host.apply(operation)
-            w(f"  {name:<10} default route: {default_route_fate(host, events)}\n")
+            host.journal.clear()
+            result = run_tool(host, tokenize(command))
+            printed = (result.stdout + result.stderr).strip()
+            shown = f"  (printed: {printed})" if printed else ""
+            w(f"  {name:<10} default route: {default_route_fate(host, host.journal)}{shown}\n")
         w("\n")
-    w("Final IPv4 tables (Metric = route metric + interface metric):\n\n")
-    for line in side_by_side(*(table_lines(h) for h in hosts.values()), ("prehotfix", "hotfix")):
+    w("Final tables, C:\\> route print -4 on each host:\n\n")
+    for line in side_by_side(
+        route_print(hosts["prehotfix"]), route_print(hosts["hotfix"]), ("prehotfix", "hotfix")
+    ):
         w(line + "\n")
     pre = hosts["prehotfix"]
     w("\nThe keeper on the prehotfix host (what `routekeeper keep` does on a real one):\n")
