@@ -87,8 +87,8 @@ class Context:
             try:
                 with linux.session(self.netns, self.state_override) as host:
                     yield host
-            except linux.NotPermitted as exc:
-                raise Failure(str(exc)) from None
+            except (linux.NotPermitted, linux.KernelRefused) as exc:
+                raise Failure(str(exc).removeprefix("routekeeper: ")) from None
             return
         store = self.store()
         with store.transaction() as tx:

@@ -302,7 +302,8 @@ class Host:
         if o.ifindex is not None:
             self.interface(o.ifindex)
             ifindex = o.ifindex
-            if not (o.onlink and self.profile.honours_onlink) and not self.reachable(o.nexthop, ifindex):
+            onlink = o.onlink and self.profile.honours_onlink and self.interfaces[ifindex].enabled
+            if not onlink and not self.reachable(o.nexthop, ifindex):
                 code = self.profile.unreachable_code
                 raise Refused(code, f"next hop {o.nexthop} is not on-link on interface {ifindex}")
         else:
