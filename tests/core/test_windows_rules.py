@@ -404,3 +404,22 @@ def test_interface_names_unique_and_indexes_unique(make_host):
         host.apply(op.AddInterface(Interface(11, "other")))
     with pytest.raises(Refused):
         host.apply(op.AddInterface(Interface(13, "local area connection 1")))
+
+
+def test_fast_lookup_equals_generic_lookup_through_interface_changes(make_host):
+    host = make_host("hotfix")
+    host.apply(op.AddAddress(11, ip("10.0.0.5"), 24))
+    host.apply(op.AddAddress(12, ip("10.0.0.6"), 24))
+    host.apply(op.AddRoute(DEFAULT, ip("10.0.0.1"), ifindex=11, metric=15))
+    host.apply(op.AddRoute(DEFAULT, ip("10.0.0.1"), ifindex=12, metric=1))
+    host.apply(op.AddRoute(pfx("8.8.0.0/16"), ip("10.0.0.2"), ifindex=11))
+    probes = [ip(a) for a in ("8.8.8.8", "9.9.9.9", "10.0.0.77", "127.0.0.1", "224.1.1.1")]
+    for change in (
+        op.SetInterface(12, metric=50),
+        op.SetInterface(11, connected=False),
+        op.SetInterface(11, connected=True),
+        op.DeleteAddress(12, ip("10.0.0.6")),
+    ):
+        host.apply(change)
+        for probe in probes:
+            assert host.lookup(probe) == host.table.lookup(probe, host.cost), (change, probe)

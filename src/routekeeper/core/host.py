@@ -159,7 +159,10 @@ class Host:
         return route.metric + self.profile.interface_metric(iface)
 
     def lookup(self, ip: IP) -> Route | None:
-        return self.table.lookup(ip, self.cost)
+        """Through the table's forwarding view: one winner kept per prefix, re-decided only where a
+        route or an interface's cost changed (the same answers as `table.lookup(ip, self.cost)`)."""
+        costs = {i: (self.profile.interface_metric(f) if f.up else None) for i, f in self.interfaces.items()}
+        return self.table.forwarding(costs).lookup(ip)  # type: ignore[return-value]
 
     def source_address(self, route: Route) -> Address | None:
         """The address a route's traffic leaves from (the Interface column of `route print`)."""
