@@ -519,11 +519,13 @@ def cmd_whatif(ctx: Context, args: list[str]) -> int:
     """Run any command on the host, print what it would change, and keep nothing."""
     if not args:
         raise UsageError("whatif: expected a command, e.g. whatif netsh interface ipv4 delete address ...")
-    if args[0] in ("whatif", "host", "scenario", "demo", "keep", "hotfix", "reg"):
-        raise UsageError(f"whatif: cannot preview {args[0]!r}")
+    previewable = args[0] != "host" or args[1:] == ["reboot"]
+    if args[0] in ("whatif", "scenario", "demo", "keep", "hotfix", "reg", "cluster") or not previewable:
+        raise UsageError(f"whatif: cannot preview {' '.join(args[:2])!r}")
     shown = io.StringIO()
     with ctx.host(commit=False) as host:
         sub = Context(shown, shown, ctx.state, ctx.host_name, ctx.backend, ctx.netns, ctx.command_text)
+        sub._tx = ctx._tx  # the same transaction, rolled back at the end
 
         @contextmanager
         def same_host(commit: bool = True) -> Iterator[Host]:

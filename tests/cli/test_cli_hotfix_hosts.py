@@ -103,3 +103,17 @@ def test_server_2008_rtm_counts_as_sp1(tmp_path):
     state = tmp_path / "s.db"
     rk(state, "host", "init", "--profile", "prehotfix", "--os", "Windows Server 2008", "--sp", "0")
     assert rk(state, "host", "apply-hotfix")[0] == 0
+
+
+def test_whatif_reboot_previews_the_pending_hotfix_and_keeps_nothing(tmp_path):
+    state = tmp_path / "s.db"
+    rk(state, "host", "init", "--profile", "prehotfix", "--os", "Windows 7", "--sp", "1")
+    defect(state)
+    rk(state, "host", "apply-hotfix")
+    status, out, _ = rk(state, "whatif", "host", "reboot")
+    assert status == 0
+    assert "the installed hotfix took effect: profile hotfix" in out
+    assert "+ 0.0.0.0/0 via 192.168.0.1 on interface 11" in out
+    assert rk(state, "host", "list")[1] == "default\tprehotfix\n"  # nothing kept
+    status, _, err = rk(state, "whatif", "host", "init")
+    assert status == 2 and "cannot preview 'host init'" in err
