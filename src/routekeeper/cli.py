@@ -633,8 +633,8 @@ def cmd_reg(ctx: Context, args: list[str]) -> int:
         for p in routes:
             o = op.AddRoute(p.prefix, p.nexthop, p.ifindex, p.metric, persistent=True, active=False)
             host.apply(o)
-        host.plumb_waiting(None, "imported from the registry")
-    ctx.out.write(f"imported {len(routes)} persistent routes\n")
+        waiting = len(host.waiting())
+    ctx.out.write(f"imported {len(routes)} persistent routes ({waiting} waiting for their next hop)\n")
     return 0
 
 

@@ -155,3 +155,23 @@ def test_demo_runs_without_state(tmp_path):
     assert "hotfix     default route: active (unchanged)" in text
     assert "prehotfix + keeper now matches hotfix: yes" in text
     assert not (tmp_path / "never.db").exists()
+
+
+def test_reg_export_then_import_into_a_fresh_twin(state, tmp_path):
+    rk(state, "add-route", "10.51.0.0/16", "--via", "192.168.0.1", "--persistent", "--metric", "5")
+    reg = tmp_path / "routes.reg"
+    assert rk(state, "reg", "export", str(reg))[0] == 0
+    assert reg.read_bytes().startswith(b"\xff\xfe")  # regedit's UTF-16 with a byte-order mark
+    twin = tmp_path / "twin.db"
+    rk(twin, "host", "init", "--profile", "hotfix")
+    rk(twin, "host", "add-interface", "index=11", "name=LAN", "mac=00-15-5D-01-02-03")
+    status, out, _ = rk(twin, "reg", "import", str(reg))
+    assert status == 0 and out == "imported 2 persistent routes (2 waiting for their next hop)\n"
+    rk(twin, "add-address", "LAN", "192.168.0.9/24")  # the next hop becomes on-link: both plumbed
+    data = json.loads(rk(twin, "routes", "--json")[1])
+    assert sorted((p["prefix"], p["metric"], p["state"]) for p in data["persistent"]) == [
+        ("0.0.0.0/0", 1, "active"),
+        ("10.51.0.0/16", 5, "active"),
+    ]
+    status, _, err = rk(twin, "reg", "import", str(tmp_path / "missing.reg"))
+    assert status == 1 and "cannot read" in err

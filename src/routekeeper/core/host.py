@@ -304,14 +304,18 @@ class Host:
             raise Refused(RefusalCode.INVALID, f"metric {metric} out of range")
         if o.ifindex is not None:
             self.interface(o.ifindex)
+        if o.nexthop.is_unspecified and o.ifindex is None:
+            raise Refused(RefusalCode.INVALID, "an on-link route needs an interface")
+        if not o.active:
+            self._store_only(o, metric)
+            return
+        if o.ifindex is not None:
             ifindex = o.ifindex
             onlink = o.onlink and self.profile.honours_onlink and self.interfaces[ifindex].enabled
             if not onlink and not self.reachable(o.nexthop, ifindex):
                 code = self.profile.unreachable_code
                 raise Refused(code, f"next hop {o.nexthop} is not on-link on interface {ifindex}")
         else:
-            if o.nexthop.is_unspecified:
-                raise Refused(RefusalCode.INVALID, "an on-link route needs an interface")
             candidates = self.onlink_interfaces(o.nexthop)
             if not candidates:
                 code = self.profile.unreachable_code
@@ -322,7 +326,7 @@ class Host:
         bound = o.ifindex is not None
         pkey: PKey = (o.prefix, o.nexthop, ifindex if bound else None)
         key: RouteKey = (o.prefix, ifindex, o.nexthop)
-        if o.active and key in self.table:
+        if key in self.table:
             raise Refused(RefusalCode.EXISTS, f"{o.prefix} via {o.nexthop} already exists")
         if o.persistent and pkey in self.persistent:
             raise Refused(RefusalCode.EXISTS, f"{o.prefix} via {o.nexthop} is already persistent")
@@ -338,13 +342,22 @@ class Host:
             onlink_flag=o.onlink,
         )
         if o.persistent:
-            p = PersistentRoute(o.prefix, o.nexthop, metric, pkey[2], o.origin)
-            self._persist(p, "added by administrator")
-            if not o.active:
-                self._park(p, "stored for the next boot only")
-        if o.active:
-            self._release(key, "superseded by a new route")
-            self._activate(route, Kind.ROUTE_ADDED, "added by administrator")
+            self._persist(
+                PersistentRoute(o.prefix, o.nexthop, metric, pkey[2], o.origin), "added by administrator"
+            )
+        self._release(key, "superseded by a new route")
+        self._activate(route, Kind.ROUTE_ADDED, "added by administrator")
+
+    def _store_only(self, o: op.AddRoute, metric: int) -> None:
+        """A route for the persistent store alone (an imported registry entry): it waits there and is
+        plumbed as soon as its next hop is on-link, now or later, like any persistent route."""
+        if not o.persistent:
+            raise Refused(RefusalCode.INVALID, "a route that is neither active nor persistent")
+        p = PersistentRoute(o.prefix, o.nexthop, metric, o.ifindex, o.origin)
+        if p.key in self.persistent:
+            raise Refused(RefusalCode.EXISTS, f"{o.prefix} via {o.nexthop} is already persistent")
+        self._persist(p, "stored by administrator")
+        self.plumb_waiting(None, "stored while its next hop is on-link")
 
     def _op_DeleteRoute(self, o: op.DeleteRoute) -> None:
         def matches(prefix: Prefix, nexthop: IP, ifindex: int | None) -> bool:
