@@ -90,6 +90,8 @@ def _verdict(ok: bool, detail: str = "") -> str:
 
 
 def summary(meta: dict, mem: dict, look: dict, ld: dict, wi: dict) -> str:
+    from bench.scale.load import section as load_section
+
     rk = mem["routekeeper"]
     per_route = rk["traced_bytes_per_route_with_lpm"]
     rates = look["lookups_per_second_median"]
@@ -158,19 +160,9 @@ def summary(meta: dict, mem: dict, look: dict, ld: dict, wi: dict) -> str:
         f"`{look['lpm']['6']}`. Peer build times: pytricia {look['build_seconds']['pytricia']:.1f} s, "
         f"py-radix {look['build_seconds']['py-radix']:.1f} s.",
         "",
-        "## Loading a full-table host from the state store",
-        "",
-        f"Transaction.load median {load_s:.2f} s (rounds: "
-        + ", ".join(f"{x:.2f}" for x in ld["load_seconds_rounds"])
-        + f"); writing it took {ld['store_write_seconds']:.1f} s. Phases (median):",
-        "",
-        "| phase | seconds |",
-        "|---|---|",
     ]
-    for k, v in ld["phases_median"].items():
-        lines.append(f"| {k} | {v:.2f} |")
+    lines += load_section(meta, ld).splitlines()
     lines += [
-        "",
         "## What-if on the full-table host (core level: clone, apply, read events)",
         "",
         "| case | copy s | apply s | total s | routes leaving |",
@@ -183,18 +175,9 @@ def summary(meta: dict, mem: dict, look: dict, ld: dict, wi: dict) -> str:
                 f"{v['total_seconds_median']:.3f} | {v['routes_leaving']:,} |"
             )
     lines += ["", NOTES.strip(), ""]
-    phases = ld["phases_median"]
-    ours = phases["table_bulk_load"] + phases["restore_iteration"]
     lines += [
         "## Misses, and why",
         "",
-        f"- Load ({load_s:.1f} s against 3 s): backends/sim.py spends {phases['sql_fetch']:.1f} s fetching "
-        f"1.2M rows (two BLOBs each) and {phases['route_objects']:.1f} s building a validated Prefix, "
-        f"two IPs and a Route per row; the table's bulk load and Host.restore's pass over it take "
-        f"{ours:.1f} s. "
-        "What sim.py would need: store networks and next hops as INTEGER columns (v6 as two), fetch them "
-        "as columns and hand them to a columnar constructor of RouteTable instead of Route objects; "
-        "and Host.restore (host.py) should ask the table for its persistent routes rather than iterate all.",
         f"- Single lookups ({r_int:.2f}x pytricia with int keys): the Python call itself is the floor; the "
         "compiled lookup does two array reads (prefix, then its winner). One read would need a second "
         "64 MiB winner-level table (about 240 B/route, over the memory bound) or a C extension.",

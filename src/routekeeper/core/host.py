@@ -55,8 +55,6 @@ class Host:
         self.persistent: dict[PKey, PersistentRoute] = {}
         self.parked: set[PKey] = set()
         self._persistent_by_prefix: dict[Prefix, set[PKey]] = {}
-        # Manual routes without an interface binding, per interface: what the pre-hotfix stack withdraws.
-        self._unbound: dict[int, set[RouteKey]] = {}
         # Where an unbound persistent route last was: it goes back there if it can.
         self.last_placed: dict[PKey, int] = {}
         self.held: dict[RouteKey, Route] = {}
@@ -81,11 +79,17 @@ class Host:
         name: str,
         interfaces: Iterable[Interface],
         addresses: Iterable[Address],
-        active: Iterable[Route],
+        active: Iterable[Route] | RouteTable,
         persistent: Iterable[tuple[PersistentRoute, bool, int | None]],
         held: Iterable[Route],
     ) -> Host:
-        """Rebuild a host from what a backend stored, without re-deriving or emitting anything."""
+        """Rebuild a host from what a backend stored, without re-deriving or emitting anything.
+
+        `active` may be a ready table (a store builds it from columns); the host then owns it. Nothing
+        here walks the whole table: the persistent routes come from a column mask, and the manual
+        routes without an interface binding are read from the table when an address goes
+        (`unbound_routes`), so a full-table host restores in the time its table takes to build.
+        """
         host = cls.__new__(cls)
         host.name = name
         host.profile = get_profile(profile)
@@ -93,11 +97,7 @@ class Host:
         host.addresses = {i: [] for i in host.interfaces}
         for a in sorted(addresses, key=lambda a: a.order):
             host.addresses.setdefault(a.ifindex, []).append(a)
-        host.table = RouteTable(active)
-        host._unbound = {}
-        for r in host.table:
-            if r.manual and not r.bound:
-                host._unbound.setdefault(r.ifindex, set()).add(r.key)
+        host.table = active if isinstance(active, RouteTable) else RouteTable(active)
         host.persistent, host.parked, host.last_placed = {}, set(), {}
         host._persistent_by_prefix = {}
         host.held, host._held_by_nexthop = {}, {}
@@ -113,11 +113,10 @@ class Host:
                 host.parked.add(p.key)
             if placed is not None:
                 host.last_placed[p.key] = placed
-        for r in host.table:
-            if r.persistent:
-                pkey = host._pkey_of(r)
-                if pkey is not None:
-                    host._plumbed[pkey] = r.key
+        for r in host.table.where(persistent=True, manual=True):
+            pkey = host._pkey_of(r)
+            if pkey is not None:
+                host._plumbed[pkey] = r.key
         for pkey, p in host.persistent.items():
             if pkey not in host._plumbed and pkey not in host.parked:
                 host._waiting.setdefault(p.nexthop, {})[pkey] = p
@@ -596,13 +595,13 @@ class Host:
         self._emit(Kind.ADDRESS_REMOVED, reason, address=addr)
 
     def unbound_routes(self, ifindex: int) -> list[Route]:
-        """Active manual routes on an interface that were added without naming it."""
-        return [r for k in self._unbound.get(ifindex, ()) if (r := self.table.get(k)) is not None]
+        """Active manual routes on an interface that were added without naming it (what the pre-hotfix
+        stack withdraws). Read from the table's flags, in `on_interface` order: a per-interface set of
+        keys kept beside the table cost a restored full-table host a million keys at every load."""
+        return self.table.where(ifindex=ifindex, manual=True, bound=False)
 
     def _activate(self, route: Route, kind: Kind, reason: str) -> None:
         self.table.add(route)
-        if route.manual and not route.bound:
-            self._unbound.setdefault(route.ifindex, set()).add(route.key)
         pkey = self._pkey_of(route)
         if route.persistent and pkey is not None:
             self._plumbed[pkey] = route.key
@@ -615,11 +614,6 @@ class Host:
 
     def _deactivate(self, route: Route, kind: Kind, reason: str) -> None:
         self.table.remove(route.key)
-        group = self._unbound.get(route.ifindex)
-        if group is not None:
-            group.discard(route.key)
-            if not group:
-                del self._unbound[route.ifindex]
         pkey = self._pkey_of(route)
         if route.persistent and pkey is not None and self._plumbed.get(pkey) == route.key:
             del self._plumbed[pkey]

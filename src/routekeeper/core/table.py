@@ -26,7 +26,8 @@ twenty routes never pays for a 64 MiB DIR-24-8 table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -100,6 +101,55 @@ def prefix_hash(version: int, hi: int, lo: int, length: int) -> int:
     return (k * HASH_MUL) & M64
 
 
+@dataclass(frozen=True, eq=False)
+class RouteColumns:
+    """Routes as parallel arrays, one element per route, in the table's insertion order.
+
+    Why: a state store holding a million routes reads them as columns; making a `Route` (with its
+    Prefix and IPs) per row only for the table to take it apart again cost seconds. Next hops,
+    preferred sources and kinds are dictionary-encoded (indexes into `ips` / `kinds`), as the table
+    itself keeps them. Network halves are unsigned: an IPv4 network is `lo` (with `hi` 0), an IPv6
+    one `hi << 64 | lo`.
+    """
+
+    version: np.ndarray  # 4 or 6
+    hi: np.ndarray  # uint64, network bits 127..64 (0 for IPv4)
+    lo: np.ndarray  # uint64, network bits 63..0
+    length: np.ndarray
+    ifindex: np.ndarray
+    nexthop: np.ndarray  # index into ips
+    metric: np.ndarray
+    origin: np.ndarray  # index into tuple(Origin)
+    bound: np.ndarray  # bool
+    persistent: np.ndarray  # bool
+    onlink: np.ndarray  # bool (Route.onlink_flag)
+    prefsrc: np.ndarray  # index into ips, -1 for none
+    kind: np.ndarray  # index into kinds
+    ips: Sequence[IP]
+    kinds: Sequence[str]
+
+    def __len__(self) -> int:
+        return len(self.version)
+
+    def routes(self) -> list[Route]:
+        """The same routes as objects (validated as any Route's Prefix is)."""
+        ips, kinds = self.ips, self.kinds
+        out = []
+        for ver, hi, lo, length, ifx, nh, metric, origin, bound, pers, onlink, src, kind in zip(
+            self.version.tolist(), self.hi.tolist(), self.lo.tolist(), self.length.tolist(),
+            self.ifindex.tolist(), self.nexthop.tolist(), self.metric.tolist(), self.origin.tolist(),
+            self.bound.tolist(), self.persistent.tolist(), self.onlink.tolist(), self.prefsrc.tolist(),
+            self.kind.tolist(), strict=True,
+        ):  # fmt: skip
+            out.append(
+                Route(
+                    Prefix(ver, (hi << 64) | lo, length), ifx, ips[nh], metric, ORIGINS[origin],
+                    bool(bound), bool(pers), None if src < 0 else ips[src], bool(onlink), kinds[kind],
+                )
+            )  # fmt: skip
+        return out
+
+
 class Columns:
     """Growable NumPy columns plus memoryviews of them (memoryview item access is ~3x numpy's)."""
 
@@ -154,6 +204,9 @@ class RouteTable:
         self._kind_ids: dict[str, int] = {}
         self._ohead = NIL
         self._otail = NIL
+        # True while iteration order is ascending row order (no freed row was reused): the live rows
+        # are then listed by a mask, without walking the order list.
+        self._row_ordered = True
         self._by_if: dict[int, list[int]] = {}  # ifindex -> [head, tail, count]
         self._by_nh: dict[int, dict[int, list[int]]] = {}  # ifindex -> nexthop id -> [head, tail, count]
         self._by_src: dict[int, list[int]] = {}  # prefsrc id -> [head, tail, count]
@@ -576,6 +629,7 @@ class RouteTable:
             pid = self._new_prefix(version, network, length)
         if self._r_free:
             row = self._r_free.pop()
+            self._row_ordered = False
         else:
             row = self._r_used
             if row >= self._rc.capacity:
@@ -711,6 +765,94 @@ class RouteTable:
         t._bind()
         return t
 
+    # ------------------------------------------------------------------ columns in, columns out
+    @classmethod
+    def from_columns(cls, columns: RouteColumns) -> RouteTable:
+        """The table `RouteTable(columns.routes())` would be, built from the arrays directly.
+
+        Why: loading a full-table host from a store is dominated by per-route objects otherwise; here
+        only the distinct next hops, sources and kinds are Python objects. Raises ValueError (or
+        TypeError) for what `Route`/`Prefix` or `add` would refuse: a bad family or length, host bits
+        set, an interface index or metric that does not fit, an index outside `ips` / `kinds`.
+        """
+        arrays = _checked_columns(columns)
+        table = cls()
+        n = len(columns)
+        if n < BULK_MIN:
+            for route in columns.routes():
+                table.add(route)
+            return table
+        ver, hi, lo, plen, ifx, nh_in, metric, flags, src_in, kind_in = arrays
+        ip_ids = np.array([table._intern_ip(ip) for ip in columns.ips] or [0], np.int32)
+        kind_ids = np.array([table._intern_kind(k) for k in columns.kinds] or [0], np.uint16)
+        nh = ip_ids[nh_in]
+        src = np.where(src_in >= 0, ip_ids[np.maximum(src_in, 0)], NIL).astype(np.int32)
+        kind = kind_ids[kind_in]
+        if table._bulk_arrays(ver, hi, lo, plen, ifx, nh, src, metric, flags, kind):
+            return table
+        table = cls()  # keys repeat: the later route replaces the earlier one, in its place, as add() does
+        for route in columns.routes():
+            table.add(route)
+        return table
+
+    def to_columns(self) -> RouteColumns:
+        """The routes as columns, in iteration order (`from_columns` of it is an equal table).
+
+        `ips` and `kinds` are the table's whole pools; some entries may no longer be used."""
+        rows = self._live_rows()
+        ra, pa = self._rc.arrays, self._pc.arrays
+        pid = ra["pid"][rows]
+        f = ra["flags"][rows]
+        return RouteColumns(
+            version=pa["ver"][pid],
+            hi=pa["hi"][pid],
+            lo=pa["lo"][pid],
+            length=pa["len"][pid],
+            ifindex=ra["ifx"][rows],
+            nexthop=ra["nh"][rows],
+            metric=ra["metric"][rows],
+            origin=f & F_ORIGIN,
+            bound=(f & F_BOUND) != 0,
+            persistent=(f & F_PERSISTENT) != 0,
+            onlink=(f & F_ONLINK) != 0,
+            prefsrc=ra["src"][rows],
+            kind=ra["kind"][rows],
+            ips=tuple(self._ips),
+            kinds=tuple(self._kinds),
+        )
+
+    def where(
+        self,
+        *,
+        ifindex: int | None = None,
+        manual: bool | None = None,
+        bound: bool | None = None,
+        persistent: bool | None = None,
+    ) -> list[Route]:
+        """Routes whose flags match (None: either), in iteration order, or with `ifindex` in
+        `on_interface` order. Only the matches are materialised: a restored host asks for its few
+        persistent routes without touching the million others."""
+        if ifindex is not None:
+            ends = self._by_if.get(ifindex)
+            rows = np.array(self._walk(self._r_inext, ends[0]) if ends else [], np.int64)
+        else:
+            rows = self._live_rows()
+        f = self._rc.arrays["flags"][rows]
+        keep = np.ones(rows.size, bool)
+        if manual is not None:
+            keep &= ((f & F_ORIGIN) != ORIGIN_CODE[Origin.SYSTEM]) == manual
+        if bound is not None:
+            keep &= ((f & F_BOUND) != 0) == bound
+        if persistent is not None:
+            keep &= ((f & F_PERSISTENT) != 0) == persistent
+        return self._routes_at(rows[keep].tolist())
+
+    def _live_rows(self) -> np.ndarray:
+        """Rows holding a route, in iteration order."""
+        if self._row_ordered:
+            return np.flatnonzero(self._rc.arrays["flags"][: self._r_used] & F_ALIVE)
+        return np.array(self._walk(self._r_onext, self._ohead), np.int64)
+
     # ------------------------------------------------------------------ size and statistics
     def nbytes(self) -> int:
         """Bytes held by the table's arrays (columns, hash, LPM snapshots), without Python objects."""
@@ -844,6 +986,24 @@ class RouteTable:
             ],
             np.uint8,
         )
+        return self._bulk_arrays(ver, hi, lo, plen, ifx, nh, src, metric, flags, kind)
+
+    def _bulk_arrays(
+        self,
+        ver: np.ndarray,
+        hi: np.ndarray,
+        lo: np.ndarray,
+        plen: np.ndarray,
+        ifx: np.ndarray,
+        nh: np.ndarray,
+        src: np.ndarray,
+        metric: np.ndarray,
+        flags: np.ndarray,
+        kind: np.ndarray,
+    ) -> bool:
+        """Fill an empty table from checked arrays (next hops, sources, kinds as table ids); False,
+        changing nothing, when keys repeat."""
+        n = ver.size
         built = lpm.bulk_layout(ver, hi, lo, plen, ifx, nh, src)
         if built is None:
             return False
@@ -876,3 +1036,58 @@ class RouteTable:
         self._slots = lpm.build_hash(p_ver, p_hi, p_lo, p_len, np.arange(npids), size)
         self._bind()
         return True
+
+
+def _checked_columns(c: RouteColumns) -> tuple[np.ndarray, ...]:
+    """The columns in the table's dtypes, after the checks `Route`, `Prefix` and `add` make one by one:
+    (ver, hi, lo, length, ifindex, nexthop, metric, flags, prefsrc, kind)."""
+    n = len(c.version)
+    fields = (
+        c.version, c.hi, c.lo, c.length, c.ifindex, c.nexthop, c.metric, c.origin, c.bound,
+        c.persistent, c.onlink, c.prefsrc, c.kind,
+    )  # fmt: skip
+    arrays = [np.asarray(a) for a in fields]
+    if any(a.ndim != 1 or a.size != n for a in arrays):
+        raise ValueError("route columns differ in length")
+    if any(type(ip) is not IP for ip in c.ips):
+        raise TypeError("route columns: ips must all be IP")
+    if any(type(k) is not str for k in c.kinds):
+        raise TypeError("route columns: kinds must all be str")
+    ints = []
+    for a, low, high in (
+        (arrays[0], 4, 6), (arrays[3], 0, BITS[6]), (arrays[4], -INT32, INT32 - 1),
+        (arrays[5], 0, len(c.ips) - 1), (arrays[7], 0, len(ORIGINS) - 1), (arrays[11], -1, len(c.ips) - 1),
+        (arrays[12], 0, len(c.kinds) - 1),
+    ):  # fmt: skip
+        if n and (a.dtype.kind not in "iu" or int(a.min()) < low or int(a.max()) > high):
+            raise ValueError(f"route column out of range ({low}..{high})")
+        ints.append(a.astype(np.int64))
+    ver, plen, ifx, nh, origin, src, kind = ints
+    metric = arrays[6]
+    if n and (metric.dtype.kind not in "iu" or (metric.dtype.kind == "u" and int(metric.max()) >= INT64)):
+        raise ValueError("route metric does not fit the table (64-bit)")
+    hi, lo = arrays[1].astype(np.uint64), arrays[2].astype(np.uint64)
+    v4 = ver == 4
+    if ((ver != 4) & (ver != 6)).any() or (v4 & (plen > BITS[4])).any():
+        raise ValueError("route columns: bad family or prefix length")
+    ones = np.uint64(M64)
+    # host bits: IPv4 below bit 32 - length of lo (and nothing above bit 31); IPv6 across both halves
+    shift4 = np.minimum(plen + 32, 64).astype(np.uint64)
+    host4 = np.where(plen + 32 >= 64, np.uint64(0), ones >> shift4)
+    host_hi = np.where(plen >= 64, np.uint64(0), ones >> np.minimum(plen, 63).astype(np.uint64))
+    host_lo = np.where(plen >= 128, np.uint64(0), ones >> (np.clip(plen, 64, 127) - 64).astype(np.uint64))
+    bad4 = v4 & ((hi != 0) | (lo & ~np.uint64((1 << 32) - 1) != 0) | (lo & host4 != 0))
+    bad6 = ~v4 & (((hi & host_hi) != 0) | ((lo & host_lo) != 0))
+    if (bad4 | bad6).any():
+        raise ValueError("host bits set in prefix")
+    flags = (
+        origin
+        | np.where(arrays[8].astype(bool), F_BOUND, 0)
+        | np.where(arrays[9].astype(bool), F_PERSISTENT, 0)
+        | np.where(arrays[10].astype(bool), F_ONLINK, 0)
+        | F_ALIVE
+    ).astype(np.uint8)
+    return (
+        ver.astype(np.uint8), hi, lo, plen.astype(np.uint8), ifx.astype(np.int32), nh,
+        metric.astype(np.int64), flags, src, kind,
+    )  # fmt: skip
