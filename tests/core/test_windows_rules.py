@@ -423,3 +423,12 @@ def test_fast_lookup_equals_generic_lookup_through_interface_changes(make_host):
         host.apply(change)
         for probe in probes:
             assert host.lookup(probe) == host.table.lookup(probe, host.cost), (change, probe)
+
+
+def test_copy_is_independent_and_equal(make_host):
+    host = make_host("prehotfix")
+    scenario(host)
+    twin = host.copy()
+    assert manual(twin) == manual(host) and twin.persistent == host.persistent
+    twin.apply(op.AddAddress(11, ip("192.168.0.22"), 24))
+    assert manual(twin) == {("0.0.0.0/0", 11, "192.168.0.1")} and manual(host) == set()

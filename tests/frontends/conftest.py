@@ -12,7 +12,6 @@ from routekeeper.core.host import Host
 from routekeeper.core.values import Interface, parse_mac
 from routekeeper.frontends import registry
 from routekeeper.frontends.base import Output, tokenize
-from routekeeper.frontends.render import clone
 
 LAN1 = Interface(
     11,
@@ -45,7 +44,7 @@ class Shell:
         self.host = host
 
     def result(self, line: str) -> Output:
-        before = clone(self.host)
+        before = self.host.copy()
         out = registry.run_tool(self.host, tokenize(line))
         if out.exit != 0:
             self.host = before

@@ -1003,7 +1003,7 @@ class Cluster:
         """A deep copy: every node's host rebuilt from its state, so nothing is shared."""
         c = Cluster(self.name)
         for n in self.nodes.values():
-            c.nodes[n.name] = Node(n.name, clone_host(n.host), n.node_id, n.state)
+            c.nodes[n.name] = Node(n.name, n.host.copy(), n.node_id, n.state)
         for net in self.networks.values():
             c.networks[net.name] = Network(net.name, net.prefix, dict(net.adapters))
         for g in self.groups.values():
@@ -1046,20 +1046,6 @@ def _resolve_adapter(node: Node, adapter: int | str) -> int:
             return iface.index
     raise ClusterRefused(
         ClusterError.INVALID_PARAMETER, f"node {node.name} has no interface named {adapter!r}"
-    )
-
-
-def clone_host(host: Host) -> Host:
-    """An independent copy of a host, rebuilt the way the store rebuilds one."""
-    persistent = [(p, p.key in host.parked, host.last_placed.get(p.key)) for p in host.persistent.values()]
-    return Host.restore(
-        host.profile.name,
-        host.name,
-        host.interfaces.values(),
-        host.all_addresses(),
-        list(host.table),
-        persistent,
-        list(host.held.values()),
     )
 
 

@@ -124,6 +124,22 @@ class Host:
             host._hold_index(r)
         return host
 
+    def copy(self) -> Host:
+        """An independent copy to try operations on (what-if, all-or-nothing commands, cluster
+        rehearsals), rebuilt the way a store rebuilds a host; the journal is not copied."""
+        persistent = [
+            (p, p.key in self.parked, self.last_placed.get(p.key)) for p in self.persistent.values()
+        ]
+        return Host.restore(
+            self.profile.name,
+            self.name,
+            self.interfaces.values(),
+            self.all_addresses(),
+            self.table.copy(),
+            persistent,
+            self.held.values(),
+        )
+
     # ------------------------------------------------------------------ queries
     def interface(self, ifindex: int) -> Interface:
         try:

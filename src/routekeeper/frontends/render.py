@@ -8,7 +8,6 @@ command made of several core operations stays all-or-nothing.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -188,12 +187,6 @@ def destination_matches(regex: re.Pattern[str], prefix: Prefix) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- applying
-def clone(host: Host) -> Host:
-    """A throw-away copy of a host to try operations on. The route table copies itself (its columns
-    are buffers `deepcopy` cannot pickle); the journal is left behind: a trial needs none."""
-    return copy.deepcopy(host, {id(host.journal): [], id(host.table): host.table.copy()})
-
-
 def apply_all(host: Host, operations: Sequence[op.Operation]) -> None:
     """Apply a command's operations all or none; raises `Refused` with the host unchanged.
 
@@ -204,7 +197,7 @@ def apply_all(host: Host, operations: Sequence[op.Operation]) -> None:
     which only these composite commands pay.
     """
     if len(operations) > 1:
-        trial = clone(host)
+        trial = host.copy()
         for operation in operations:
             trial.apply(operation)
     for operation in operations:

@@ -32,7 +32,6 @@ from .render import (
     SEPARATOR,
     RowOrder,
     apply_all,
-    clone,
     compile_pattern,
     destination_matches,
     gateway_text,
@@ -252,7 +251,7 @@ def run(host: Host, args: list[str]) -> Output:
     try:
         if cmd.flush:
             # `-f` then the command, all or nothing: rehearse both on a copy first.
-            _flush_then(clone(host), cmd)
+            _flush_then(host.copy(), cmd)
             _flush_then(host, cmd)
         else:
             _execute(host, cmd)
