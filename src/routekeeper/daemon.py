@@ -11,6 +11,11 @@ and metric share that decision, so reconcile runs once per group, and each membe
 lookup ("is it in the kernel?") and a packed netlink message. That is what lets a million routes come
 back in seconds rather than minutes.
 
+The hot path is an address coming back: the routes it makes reachable are found through an index
+of next hops (only those inside the new on-link prefix), placed by `address_added_targets` (that
+same decision, specialised to one change and checked against `reconcile` by the tests), and sent
+before any bookkeeping; many at once are encoded by NumPy (`codec.BatchTemplate`).
+
 What it listens to (one netlink socket, link + address + route groups; RTM_NEWROUTE is dropped by a
 socket filter so that our own bulk installs do not flood it):
 - RTM_DELADDR, link down: re-verify the interface (the kernel sends no RTM_DELROUTE for a flush);
@@ -25,6 +30,7 @@ It never deletes or replaces a route; routes that are not its own are only read.
 from __future__ import annotations
 
 import argparse
+import bisect
 import ctypes
 import errno
 import faulthandler
@@ -36,14 +42,16 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .backends.linux import codec
 from .backends.linux.codec import KAddr, KLink, KRoute
 from .backends.linux.netns import enter, has_net_admin, read_sysctl, write_sysctl
 from .backends.linux.nlsock import RtnlSocket
-from .backends.linux.observe import PROTO_ROUTEKEEPER, build_host
+from .backends.linux.observe import PROTO_ROUTEKEEPER, build_host, interface_of
 from .backends.linux.store import Store
 from .core.host import Host
 from .core.keeper import Action, reconcile
@@ -53,6 +61,8 @@ from .core.values import IP, PersistentRoute, Prefix
 log = logging.getLogger("routekeeper.keep")
 
 BATCH = 512  # messages per sendmsg: measured fastest (about 230k routes/s on the reference machine)
+CHUNK = 16 * BATCH  # messages encoded by NumPy at once (the first chunk is one batch: first route early)
+SMALL = 16  # up to this many messages are packed one by one (NumPy's set-up costs more below it)
 DETAIL = 10  # groups up to this size log one line per route; bigger ones one summary line
 EVENT_GROUPS = (
     codec.RTMGRP_LINK
@@ -68,7 +78,12 @@ EVENT_RCVBUF = 32 << 20
 # ---------------------------------------------------------------------------------------------- groups
 @dataclass
 class Group:
-    """Persistent routes that share next hop, interface binding and metric, hence every decision."""
+    """Persistent routes that share next hop, interface binding and metric, hence every decision.
+
+    The members are kept three ways, each for one hot path: `(network, length)` pairs for logging and
+    single messages, prefix keys (`prefix_key`) for the presence sets, and NumPy columns (`arrays`)
+    for the vectorised encoder, built once at load so that a re-install does no per-route Python work
+    before its first message goes out."""
 
     version: int
     nexthop: int
@@ -76,6 +91,9 @@ class Group:
     metric: int
     origin: object
     members: list[tuple[int, int]] = field(default_factory=list)  # (network, length)
+    keys: list[int] = field(default_factory=list)  # prefix_key of each member, same order
+    _keyset: set[int] | None = None
+    _arrays: tuple[object, np.ndarray, list[int]] | None = None
 
     def representative(self, network: int, length: int) -> PersistentRoute:
         return PersistentRoute(
@@ -86,10 +104,42 @@ class Group:
             self.origin,  # type: ignore[arg-type]
         )
 
+    def keyset(self) -> set[int]:
+        """Membership by prefix key (built on first use: only repairs need it)."""
+        if self._keyset is None:
+            self._keyset = set(self.keys)
+        return self._keyset
+
+    def arrays(self) -> tuple[object, np.ndarray, list[int]]:
+        """(destinations, lengths, indexes of zero-length members) for `codec.BatchTemplate`.
+
+        IPv4 destinations are one uint32 column, IPv6 ones a (high, low) pair of uint64 columns.
+        A default route has no RTA_DST attribute, so its member is listed apart and sent singly."""
+        if self._arrays is None:
+            n = len(self.members)
+            lens = np.fromiter((ln for _net, ln in self.members), dtype=np.uint8, count=n)
+            dst: object
+            if self.version == 4:
+                dst = np.fromiter((net for net, _ln in self.members), dtype=np.uint32, count=n)
+            else:
+                low = (1 << 64) - 1
+                dst = (
+                    np.fromiter((net >> 64 for net, _ln in self.members), dtype=np.uint64, count=n),
+                    np.fromiter((net & low for net, _ln in self.members), dtype=np.uint64, count=n),
+                )
+            zero = np.flatnonzero(lens == 0).tolist()
+            self._arrays = (dst, lens, zero)
+        return self._arrays
+
 
 def prefix_key(version: int, network: int, length: int) -> int:
     """One int per prefix: cheaper to hash and store than a tuple when there are a million."""
     return ((network << 8 | length) << 1) | (version == 6)
+
+
+def key_prefix(key: int) -> tuple[int, int]:
+    """(network, length) of a prefix key: a repair is told a key, and needs the route back."""
+    return key >> 9, (key >> 1) & 0xFF
 
 
 def group_routes(routes: Iterable[PersistentRoute]) -> dict[tuple, Group]:
@@ -100,7 +150,151 @@ def group_routes(routes: Iterable[PersistentRoute]) -> dict[tuple, Group]:
         if g is None:
             g = groups[key] = Group(p.prefix.version, p.nexthop.value, p.ifindex, p.metric, p.origin)
         g.members.append((p.prefix.network, p.prefix.length))
+        g.keys.append(prefix_key(p.prefix.version, p.prefix.network, p.prefix.length))
     return groups
+
+
+class NexthopIndex:
+    """Gateway groups by next hop, sorted per family: which groups does a new on-link prefix cover?
+
+    Why: when an address comes back, only next hops inside its subnet can have become reachable.
+    Two bisections find them, so the work done for an address event grows with what the address
+    covers, not with the size of the store."""
+
+    def __init__(self, groups: Iterable[Group]) -> None:
+        self.by_nexthop: dict[tuple[int, int], list[Group]] = {}
+        for g in groups:
+            self.by_nexthop.setdefault((g.version, g.nexthop), []).append(g)
+        self.sorted: dict[int, list[int]] = {4: [], 6: []}
+        for version, nexthop in self.by_nexthop:
+            if nexthop:
+                self.sorted[version].append(nexthop)
+        for values in self.sorted.values():
+            values.sort()
+
+    def groups(self, version: int, nexthop: int) -> list[Group]:
+        return self.by_nexthop.get((version, nexthop), [])
+
+    def covered(self, version: int, network: int, length: int) -> list[Group]:
+        """Gateway groups whose next hop lies in network/length (on-link groups never do)."""
+        values = self.sorted[version]
+        last = network | ((1 << ((32 if version == 4 else 128) - length)) - 1)
+        lo, hi = bisect.bisect_left(values, network), bisect.bisect_right(values, last)
+        return [g for nexthop in values[lo:hi] for g in self.by_nexthop[(version, nexthop)]]
+
+
+def new_onlink_prefix(a: KAddr, link: KLink | None, before: Iterable[KAddr]) -> tuple[int, int, int] | None:
+    """The on-link prefix route an added address gives its device, as the linux profile derives it
+    (fib_add_ifaddr / addrconf_prefix_route): (version, network, length), or None when it gives none
+    and so nothing can have become reachable (device down, host-length address, an IPv4 secondary
+    whose subnet is already there, IPv4 on loopback). `before` are the addresses without `a`."""
+    if link is None or not link.flags & codec.IFF_UP:
+        return None
+    bits = 32 if a.version == 4 else 128
+    if a.length >= bits:
+        return None
+    mask = ((1 << bits) - 1) ^ ((1 << (bits - a.length)) - 1)
+    network = a.ip & mask
+    if a.version == 4:
+        if link.flags & codec.IFF_LOOPBACK:
+            return None
+        for x in before:
+            if x.version == 4 and x.ifindex == a.ifindex and x.length == a.length and x.ip & mask == network:
+                return None  # a secondary: its subnet's prefix route is there already
+    return (a.version, network, a.length)
+
+
+def onlink_interfaces(
+    version: int, nexthop: int, links: dict[int, KLink], addrs: Iterable[KAddr], onlink: Iterable[KRoute]
+) -> list[int]:
+    """Interfaces where `nexthop` is on-link, by the linux profile's rule, from the raw mirror.
+
+    The profile's `reachable`: the device is up and one of its unicast on-link routes holds the next
+    hop (an IPv6 link-local one needs the device up only). Those routes are the prefix routes its
+    addresses give it (IPv4: not on loopback, shorter than /32; IPv6: shorter than /128) and the
+    manual on-link routes. Computed with integers so that the hot path builds no core object; the
+    fast-path test checks it against `Host.onlink_interfaces` on the view."""
+    bits = 32 if version == 4 else 128
+    up = {i for i, link in links.items() if link.flags & codec.IFF_UP}
+    if version == 6 and nexthop >> 118 == 0x3FA:
+        return sorted(up)
+    found: set[int] = set()
+    for x in addrs:
+        if (
+            x.ifindex in up
+            and x.version == version
+            and x.length < bits
+            and (nexthop ^ x.ip) >> (bits - x.length) == 0
+            and not (version == 4 and links[x.ifindex].flags & codec.IFF_LOOPBACK)
+        ):
+            found.add(x.ifindex)
+    for r in onlink:
+        if (
+            r.oif in up
+            and r.version == version
+            and r.proto != codec.RTPROT_KERNEL
+            and r.type == codec.RTN_UNICAST
+            and (nexthop ^ r.dst) >> (bits - r.dst_len) == 0
+        ):
+            found.add(r.oif)
+    return sorted(found)
+
+
+def interface_metric(link: KLink) -> int:
+    """The view's `Interface.effective_metric` for a link (loopback last): the tie-break of placement."""
+    return _METRICS[bool(link.flags & codec.IFF_LOOPBACK)]
+
+
+_METRICS = {
+    loop: interface_of(KLink(0, "x", codec.IFF_LOOPBACK if loop else 0, 0, "", False), False).effective_metric
+    for loop in (False, True)
+}
+
+
+def address_added_targets(
+    prefix: tuple[int, int, int],
+    ifindex: int,
+    links: dict[int, KLink],
+    addrs: Iterable[KAddr],
+    onlink: Iterable[KRoute],
+    index: NexthopIndex,
+) -> list[tuple[Group, int]]:
+    """Where each group whose next hop `prefix` (new on `ifindex`) covers now belongs.
+
+    This is `keeper.reconcile`'s placement, specialised to one change and computed on the mirror as it
+    was *before* the address (so nothing has to be updated before the messages go out): adding an
+    address only makes next hops reachable on its own device, so a group bound there belongs there,
+    a group bound elsewhere is unaffected, and an unbound group goes to the best of the interfaces
+    where its next hop was already on-link plus this one (lowest interface metric, then index; the view
+    holds no gateway routes and no placement memory, so no slot is taken). `test_kernel_fastpath.py`
+    checks it against `reconcile` run on the view with the address added."""
+    version, network, length = prefix
+    out: list[tuple[Group, int]] = []
+    for g in index.covered(version, network, length):
+        if g.ifindex is not None:
+            if g.ifindex == ifindex:
+                out.append((g, ifindex))
+            continue
+        candidates = set(onlink_interfaces(g.version, g.nexthop, links, addrs, onlink))
+        candidates.add(ifindex)
+        out.append((g, min(candidates, key=lambda i: (interface_metric(links[i]), i))))
+    return out
+
+
+def build_view(
+    links: Iterable[KLink], addrs: Iterable[KAddr], onlink: Iterable[KRoute], netns: str | None
+) -> Host:
+    """The small core Host the decisions are made on: links, addresses and manual on-link routes.
+
+    The kernel's own prefix routes are not mirrored (RTM_NEWROUTE is filtered out): the linux
+    profile derives them from the addresses, exactly as the differential test checks it does."""
+    links = list(links)
+    promote = {link.name: False for link in links}
+    manual = [r for r in onlink if r.proto != codec.RTPROT_KERNEL]
+    host = build_host(links, promote, addrs, manual, (), netns=netns)
+    for ifindex in list(host.interfaces):
+        host.rederive(ifindex, "mirror")
+    return host
 
 
 def additions(actions: list[Action]) -> list[Action]:
@@ -178,11 +372,16 @@ class Keeper:
         self.store = Store(state, netns)
         self.store_version = self.store.data_version()
         self.groups: dict[tuple, Group] = {}
+        self.index = NexthopIndex(())
         self.wanted: set[int] = set()  # prefix keys of persistent routes
         self.links: dict[int, KLink] = {}
         self.addrs: list[KAddr] = []
         self.onlink: list[KRoute] = []  # on-link unicast routes of the main table: reachability
-        self.present: dict[int, list[tuple[int, int]]] = {}  # prefix key -> [(gateway, oif)]
+        # What the kernel holds of the wanted prefixes (any protocol but kernel), by next hop and
+        # interface: (version, gateway) -> oif -> prefix keys. Shaped like the questions asked of it:
+        # "which members of this group are missing" is a set operation, and forgetting what a flush
+        # took from one interface costs one dictionary entry per next hop, not one per route.
+        self.present: dict[tuple[int, int], dict[int, set[int]]] = {}
         self.seq = 1 << 20
         self.stop = False
         self.reload = False
@@ -198,7 +397,11 @@ class Keeper:
         stored = self.store.load(names)
         routes = [s.route for s in stored if not s.parked]
         self.groups = group_routes(routes)
-        self.wanted = {prefix_key(p.prefix.version, p.prefix.network, p.prefix.length) for p in routes}
+        self.index = NexthopIndex(self.groups.values())
+        self.wanted = {k for g in self.groups.values() for k in g.keys}
+        for g in self.groups.values():
+            if len(g.members) > SMALL:
+                g.arrays()  # now, not when the address comes back
         self.store_version = self.store.data_version()
         log.info(
             "loaded %d persistent routes in %d groups from %s", len(routes), len(self.groups), self.store.path
@@ -242,62 +445,58 @@ class Keeper:
                 continue
             k = ((r.dst << 8 | r.dst_len) << 1) | (r.version == 6)
             if k in wanted:
-                present.setdefault(k, []).append((r.gateway, r.oif))
+                present.setdefault((r.version, r.gateway), {}).setdefault(r.oif, set()).add(k)
 
     def _forget_oif(self, oif: int, version: int | None = None) -> None:
         """Drop what the mirror believes is present through `oif` (the kernel flushed it)."""
-        for k in list(self.present):
-            if version is not None and (k & 1) != (version == 6):
-                continue
-            kept = [e for e in self.present[k] if e[1] != oif]
-            if kept:
-                self.present[k] = kept
-            else:
-                del self.present[k]
+        for (v, _gw), by_oif in self.present.items():
+            if version is None or v == version:
+                by_oif.pop(oif, None)
+
+    def _present_sets(self, g: Group) -> list[set[int]]:
+        """The presence sets a member of `g` may be found in: its bound interface's, or any."""
+        by_oif = self.present.get((g.version, g.nexthop))
+        if not by_oif:
+            return []
+        if g.ifindex is not None:
+            s = by_oif.get(g.ifindex)
+            return [s] if s else []
+        return [s for s in by_oif.values() if s]
+
+    def _is_present(self, g: Group, key: int) -> bool:
+        return any(key in s for s in self._present_sets(g))
 
     def view(self) -> Host:
-        """The small core Host the decisions are made on: links, addresses, on-link routes.
+        """The small core Host the decisions are made on (see `build_view`).
 
-        Cached: an added address is applied to it as a core operation (the fast path when an address
-        comes back); anything else that changes links, addresses or on-link routes drops it.
-
-        The kernel's own prefix routes are not mirrored (RTM_NEWROUTE is filtered out): the linux
-        profile derives them from the addresses, exactly as the differential test checks it does."""
-        if self._view is not None:
-            return self._view
-        promote = {link.name: False for link in self.links.values()}
-        manual = [r for r in self.onlink if r.proto != codec.RTPROT_KERNEL]
-        host = build_host(self.links.values(), promote, self.addrs, manual, (), netns=self.netns)
-        for ifindex in list(host.interfaces):
-            host.rederive(ifindex, "mirror")
-        self._view = host
-        return host
+        Cached: an added address is applied to it as a core operation, after the routes it brought
+        back are sent; anything else that changes links, addresses or on-link routes drops it, and it
+        is rebuilt while idle, after the events are handled."""
+        if self._view is None:
+            self._view = build_view(self.links.values(), self.addrs, self.onlink, self.netns)
+        return self._view
 
     # ------------------------------------------------------------------ decisions and actions
-    def reconcile(self, groups: Iterable[Group], why: str, only: set[int] | None = None) -> int:
-        """Install every missing member of `groups` (of `only`, prefix keys, when given) whose next hop
-        is reachable. Returns the count.
+    def reconcile(self, groups: Iterable[Group], why: str) -> int:
+        """Install every missing member of `groups` whose next hop is reachable. Returns the count.
 
         The decision comes first (one `keeper.reconcile` per group, on a representative: the view holds
-        no gateway routes, so it is never "present" there), then the members stream through the
-        presence check into batches: the first routes reach the kernel while the rest are checked."""
+        no gateway routes, so it is never "present" there), then the missing members stream into
+        batches: the first routes reach the kernel while the rest are encoded."""
         host = self.view()
         total = 0
         for g in groups:
             if not g.members:
                 continue
-            members: Iterable[tuple[int, int]] = g.members
-            if only is not None:
-                members = [m for m in g.members if prefix_key(g.version, *m) in only]
             if g.nexthop == 0:
                 # On-link routes: a representative could be present as an on-link route of the view.
-                for network, length in members:
-                    if self._present(g, network, length):
+                for (network, length), k in zip(g.members, g.keys, strict=True):
+                    if self._is_present(g, k):
                         continue
                     for action in additions(reconcile([g.representative(network, length)], host)):
                         assert action.operation.ifindex is not None
                         total += self.install(
-                            g, action.operation.ifindex, [(network, length)], f"{action.reason} ({why})"
+                            g, action.operation.ifindex, f"{action.reason} ({why})", [(network, length)]
                         )
                 continue
             network, length = g.members[0]
@@ -305,83 +504,201 @@ class Keeper:
             if actions:
                 target = actions[0].operation.ifindex
                 assert target is not None
-                total += self.install(g, target, members, f"{actions[0].reason} ({why})")
+                total += self.install(g, target, f"{actions[0].reason} ({why})")
         return total
 
-    def _present(self, g: Group, network: int, length: int) -> bool:
-        entries = self.present.get(((network << 8 | length) << 1) | (g.version == 6))
-        return bool(entries) and any(
-            gw == g.nexthop and (g.ifindex is None or o == g.ifindex) for gw, o in entries
-        )
+    def repair(self, deleted: set[tuple[int, int, int]], why: str) -> int:
+        """Put back routes of ours deleted by others: (version, gateway, prefix key) of each.
 
-    def install(self, g: Group, oif: int, members: Iterable[tuple[int, int]], reason: str) -> int:
-        """Send the members not in the kernel yet, in batches; log what went in and what was refused."""
-        enc = codec.BulkEncoder(codec.RTM_NEWROUTE, g.version, PROTO_ROUTEKEEPER)
+        Only the groups with that next hop are looked at, so a repair costs the same with ten
+        routes in the store as with a million."""
+        host = self.view()
+        total = 0
+        for version, gateway, k in deleted:
+            for g in self.index.groups(version, gateway):
+                if k not in g.keyset() or self._is_present(g, k):
+                    continue
+                network, length = key_prefix(k)
+                for action in additions(reconcile([g.representative(network, length)], host))[:1]:
+                    assert action.operation.ifindex is not None
+                    total += self.install(
+                        g, action.operation.ifindex, f"{action.reason} ({why})", [(network, length)]
+                    )
+        return total
+
+    def address_added(self, a: KAddr) -> bool:
+        """The hot path: an address came (back). Send the routes it makes reachable, then return.
+
+        Runs before any bookkeeping of the event (the address list and the view still show the host
+        without it) and builds no core object: only next hops inside the new on-link prefix are looked
+        at, through the index. Returns False when it cannot decide (an interface it has not seen yet):
+        the caller then reconciles everything the slow way."""
+        if a.ifindex not in self.links:
+            return False
+        prefix = new_onlink_prefix(a, self.links[a.ifindex], self.addrs)
+        if prefix is None:
+            return True
+        covered = self.index.covered(*prefix)
+        if not covered:
+            return True
+        targets = address_added_targets(prefix, a.ifindex, self.links, self.addrs, self.onlink, self.index)
+        sent = 0
+        for g, target in targets:
+
+            def reason(g: Group = g, target: int = target) -> str:
+                nexthop = IP(g.version, g.nexthop)
+                return (
+                    f"keeper: re-plumbed, next hop {nexthop} is on-link on interface {target}"
+                    f" (address {IP(a.version, a.ip)}/{a.length} added)"
+                )
+
+            sent += self.install(g, target, reason)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "address %s/%d added: %d groups covered, %d routes installed",
+                IP(a.version, a.ip),
+                a.length,
+                len(targets),
+                sent,
+            )
+        return True
+
+    def install(
+        self,
+        g: Group,
+        oif: int,
+        reason: str | Callable[[], str],
+        members: list[tuple[int, int]] | None = None,
+    ) -> int:
+        """Send the members of `g` (or just `members`) not in the kernel yet, in batches, then log what
+        went in and what was refused. `reason` may be a callable: it is only needed for the log, after
+        the messages are out."""
+        sets = self._present_sets(g)
+        target = self.present.setdefault((g.version, g.nexthop), {}).setdefault(oif, set())
         done = 0
         errors: dict[int, int] = {}
-        present = self.present
-        v6 = g.version == 6
-        gw, ifindex, metric = g.nexthop, g.ifindex, g.metric
-        encode = enc.encode
-        installed: list[tuple[int, int]] = []
-        chunk: list[tuple[int, int, int]] = []
-        buf = bytearray()
+        installed: list[tuple[int, int]] = []  # for one log line per route (small installs only)
+        summary = False
 
-        def flush() -> None:
-            nonlocal buf, chunk, done
-            if not chunk:
-                return
-            first = self.seq
-            # The last message of the batch asks for the acknowledgement; re-pack its flags.
-            last = len(buf) - chunk[-1][2]
-            flags = int.from_bytes(buf[last + 6 : last + 8], "little") | codec.NLM_F_ACK
-            buf[last + 6 : last + 8] = flags.to_bytes(2, "little")
-            self.seq += len(chunk)
-            fails = self.req.send_bulk(buf, self.seq - 1)
-            for i, (network, length, _size) in enumerate(chunk):
-                err = fails.get(first + i, 0)
-                if err == 0 or err == errno.EEXIST:
-                    # EEXIST: the same route is there already (someone else's): it is present.
-                    present.setdefault(((network << 8 | length) << 1) | v6, []).append((gw, oif))
-                    if err == 0:
-                        done += 1
-                        if len(installed) <= DETAIL:
-                            installed.append((network, length))
-                else:
+        def settle(keys: list[int], first_seq: int, fails: dict[int, int]) -> None:
+            """Record a sent batch: all of it present, but for the refusals (EEXIST: someone else's
+            identical route is there, which counts as present)."""
+            nonlocal done
+            target.update(keys)
+            done += len(keys)
+            for seq, err in fails.items():
+                done -= 1
+                if err != errno.EEXIST:
+                    target.discard(keys[seq - first_seq])
                     errors[err] = errors.get(err, 0) + 1
-            buf = bytearray()
-            chunk = []
 
-        for network, length in members:
-            entries = present.get(((network << 8 | length) << 1) | v6)
-            if entries and any(e == gw and (ifindex is None or o == ifindex) for e, o in entries):
-                continue
-            before = len(buf)
-            encode(buf, self.seq + len(chunk), network, length, gw, oif, metric)
-            chunk.append((network, length, len(buf) - before))
-            if len(chunk) >= BATCH:
-                flush()
-        flush()
+        # Which members are missing: all of them after a flush (the usual case), found by set lookups
+        # otherwise.
+        single: list[tuple[int, int]]
+        pick: list[int] | None = None
+        if members is not None:
+            single = [m for m in members if not any(prefix_key(g.version, *m) in s for s in sets)]
+        else:
+            if sets:
+                pick = [i for i, k in enumerate(g.keys) if not any(k in s for s in sets)]
+                if len(pick) == len(g.keys):
+                    pick = None
+                elif not pick:
+                    return 0
+            count = len(g.keys) if pick is None else len(pick)
+            if count <= SMALL:
+                single = g.members if pick is None else [g.members[i] for i in pick]
+            else:
+                single = []
+                self._install_vector(g, oif, pick, settle)
+                summary = True
+        if single:
+            enc = codec.BulkEncoder(codec.RTM_NEWROUTE, g.version, PROTO_ROUTEKEEPER)
+            for lo in range(0, len(single), BATCH):
+                part = single[lo : lo + BATCH]
+                buf = bytearray()
+                first = self.seq
+                for n, (network, length) in enumerate(part):
+                    enc.encode(
+                        buf, first + n, network, length, g.nexthop, oif, g.metric, ack=n == len(part) - 1
+                    )
+                self.seq += len(part)
+                fails = self.req.send_bulk(buf, self.seq - 1)
+                settle([prefix_key(g.version, net, ln) for net, ln in part], first, fails)
+                installed += [m for n, m in enumerate(part) if fails.get(first + n, 0) == 0][: DETAIL + 1]
         if not done and not errors:
             return 0
+        why = reason() if callable(reason) else reason
         name = self.links[oif].name if oif in self.links else str(oif)
-        via = f"via {IP(g.version, gw)}" if gw else "on-link"
-        if done and done <= DETAIL:
-            for network, length in installed:
+        via = f"via {IP(g.version, g.nexthop)}" if g.nexthop else "on-link"
+        if done and done <= DETAIL and not summary:
+            for network, length in installed[:done]:
                 log.info(
                     "installed %s %s dev %s metric %d: %s",
                     Prefix(g.version, network, length),
                     via,
                     name,
-                    metric,
-                    reason,
+                    g.metric,
+                    why,
                 )
         elif done:
-            log.info("installed %d routes %s dev %s metric %d: %s", done, via, name, metric, reason)
+            log.info("installed %d routes %s dev %s metric %d: %s", done, via, name, g.metric, why)
         for err, count in errors.items():
             log.warning("kernel refused %d routes %s dev %s: %s", count, via, name, os.strerror(err))
         self.installed_total += done
         return done
+
+    def _install_vector(
+        self,
+        g: Group,
+        oif: int,
+        pick: list[int] | None,
+        settle: Callable[[list[int], int, dict[int, int]], None],
+    ) -> None:
+        """Many members: NumPy encodes a chunk at a time from the group's columns (a first chunk of
+        one batch, so the first route is in the kernel early), each batch acknowledged once."""
+        dst, lens, zero = g.arrays()
+        idx: np.ndarray | None = None
+        if pick is not None:
+            idx = np.asarray(pick, dtype=np.int64)
+        if zero:
+            # A default route has no RTA_DST: those go singly, after the rest.
+            keep = np.ones(len(g.keys), dtype=bool)
+            keep[zero] = False
+            idx = np.flatnonzero(keep) if idx is None else idx[keep[idx]]
+        if idx is not None:
+            lens = lens[idx]
+            dst = dst[idx] if g.version == 4 else (dst[0][idx], dst[1][idx])  # type: ignore[index]
+        keys = g.keys if idx is None else [g.keys[i] for i in idx.tolist()]
+        template = codec.BatchTemplate(
+            codec.RTM_NEWROUTE, g.version, PROTO_ROUTEKEEPER, g.nexthop, oif, g.metric
+        )
+        size = template.size
+        total = len(keys)
+        pos = 0
+        while pos < total:
+            end = min(total, pos + (BATCH if pos == 0 else CHUNK))
+            part = dst[pos:end] if g.version == 4 else (dst[0][pos:end], dst[1][pos:end])  # type: ignore[index]
+            first = self.seq
+            buf = template.encode(first, part, lens[pos:end], ack_every=BATCH)
+            self.seq += end - pos
+            view = memoryview(buf)
+            for lo in range(0, end - pos, BATCH):
+                hi = min(end - pos, lo + BATCH)
+                fails = self.req.send_bulk(view[lo * size : hi * size], first + hi - 1)
+                settle(keys[pos + lo : pos + hi], first + lo, fails)
+            view.release()
+            pos = end
+        if zero and (pick is None or any(i in zero for i in pick)):
+            wanted_zero = zero if pick is None else [i for i in pick if i in zero]
+            enc = codec.BulkEncoder(codec.RTM_NEWROUTE, g.version, PROTO_ROUTEKEEPER)
+            for i in wanted_zero:
+                buf = bytearray()
+                network, length = g.members[i]
+                first = self.seq
+                enc.encode(buf, first, network, length, g.nexthop, oif, g.metric, ack=True)
+                self.seq += 1
+                settle([g.keys[i]], first, self.req.send_bulk(buf, first))
 
     def promote_all(self) -> None:
         """--manage-promote-secondaries: deleting a primary then promotes a secondary instead of
@@ -398,10 +715,13 @@ class Keeper:
 
     # ------------------------------------------------------------------ events
     def handle_events(self) -> None:
-        """Drain the event socket, then act once on what changed."""
+        """Drain the event socket, then act once on what changed.
+
+        An added address is the exception: its routes are sent as soon as its message is parsed,
+        before anything else (see `address_added`)."""
         verify: dict[int, str] = {}  # ifindex -> why
         refresh: dict[int, str] = {}  # ifindex -> why (something may have become reachable)
-        repair: set[int] = set()
+        repair: set[tuple[int, int, int]] = set()  # (version, gateway, prefix key)
         overflow = False
         while True:
             try:
@@ -415,7 +735,17 @@ class Keeper:
                 raise
             data = memoryview(bytes(data))
             for mtype, _f, _s, start, end in codec.iter_messages(data):
-                if mtype in (codec.RTM_NEWLINK, codec.RTM_DELLINK):
+                if mtype == codec.RTM_NEWADDR:
+                    a = codec.parse_addr(data, start, end)
+                    if a is None:
+                        continue
+                    if any(x.ip == a.ip and x.ifindex == a.ifindex for x in self.addrs):
+                        continue  # a flags update (e.g. DAD done): nothing new is reachable
+                    if not overflow and not self.address_added(a):
+                        refresh[a.ifindex] = f"address {IP(a.version, a.ip)}/{a.length} added"
+                    self.addrs.append(a)
+                    self._view_add(a)
+                elif mtype in (codec.RTM_NEWLINK, codec.RTM_DELLINK):
                     link = codec.parse_link(data, start, end)
                     self._view = None
                     old = self.links.get(link.index)
@@ -442,28 +772,19 @@ class Keeper:
                         verify[link.index] = f"interface {link.name} lost carrier"
                     elif link.carrier and not old.carrier:
                         refresh[link.index] = f"interface {link.name} has carrier"
-                elif mtype in (codec.RTM_NEWADDR, codec.RTM_DELADDR):
+                elif mtype == codec.RTM_DELADDR:
                     a = codec.parse_addr(data, start, end)
                     if a is None:
                         continue
-                    ip = IP(a.version, a.ip)
-                    if mtype == codec.RTM_NEWADDR:
-                        if not any(x.ip == a.ip and x.ifindex == a.ifindex for x in self.addrs):
-                            self.addrs.append(a)
-                            self._view_add(a)
-                        refresh[a.ifindex] = f"address {ip}/{a.length} added"
-                    else:
-                        self._view = None
-                        self.addrs = [x for x in self.addrs if not (x.ip == a.ip and x.ifindex == a.ifindex)]
-                        verify[a.ifindex] = f"address {ip}/{a.length} deleted"
-                        if a.version == 4 and not any(
-                            x.version == 4 and x.ifindex == a.ifindex for x in self.addrs
-                        ):
-                            # The last IPv4 address went: the kernel flushes the device's IPv4 routes.
-                            self._forget_oif(a.ifindex, 4)
-                            self.onlink = [
-                                r for r in self.onlink if not (r.oif == a.ifindex and r.version == 4)
-                            ]
+                    self._view = None
+                    self.addrs = [x for x in self.addrs if not (x.ip == a.ip and x.ifindex == a.ifindex)]
+                    verify[a.ifindex] = f"address {IP(a.version, a.ip)}/{a.length} deleted"
+                    if a.version == 4 and not any(
+                        x.version == 4 and x.ifindex == a.ifindex for x in self.addrs
+                    ):
+                        # The last IPv4 address went: the kernel flushes the device's IPv4 routes.
+                        self._forget_oif(a.ifindex, 4)
+                        self.onlink = [r for r in self.onlink if not (r.oif == a.ifindex and r.version == 4)]
                 elif mtype == codec.RTM_DELROUTE:
                     r = codec.parse_route(data, start, end)
                     if r is None or r.table != codec.RT_TABLE_MAIN:
@@ -473,12 +794,11 @@ class Keeper:
                         if r.proto != codec.RTPROT_KERNEL:  # the kernel's own are derived in the view
                             self._view = None
                     k = ((r.dst << 8 | r.dst_len) << 1) | (r.version == 6)
-                    entries = self.present.get(k)
-                    if entries and (r.gateway, r.oif) in entries:
-                        entries.remove((r.gateway, r.oif))
-                        if not entries:
-                            del self.present[k]
-                        repair.add(k)
+                    by_oif = self.present.get((r.version, r.gateway))
+                    keys = by_oif.get(r.oif) if by_oif else None
+                    if keys and k in keys:
+                        keys.discard(k)
+                        repair.add((r.version, r.gateway, k))
         if overflow:
             self.ev.set_rcvbuf(EVENT_RCVBUF * 2)
             log.warning("event socket overflowed (ENOBUFS): dumping and reconciling everything")
@@ -486,13 +806,14 @@ class Keeper:
             return
         for ifindex, why in verify.items():
             self.verify(ifindex, why)
-        if refresh or verify or repair:
+        if refresh or verify:
             reasons = list(refresh.values()) + list(verify.values())
             if repair:
-                n = len(repair)
-                reasons.append("deleted by another process" if n == 1 else f"{n} routes deleted by others")
-            only = repair if not (refresh or verify) else None
-            self.reconcile(self.groups.values(), "; ".join(reasons), only)
+                reasons.append(f"{len(repair)} routes deleted by others")
+            self.reconcile(self.groups.values(), "; ".join(reasons))
+        elif repair:
+            n = len(repair)
+            self.repair(repair, "deleted by another process" if n == 1 else f"{n} routes deleted by others")
         if self._view is None:
             self.view()  # warm it now, while idle: the next address event then costs no rebuild
 
