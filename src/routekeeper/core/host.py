@@ -63,13 +63,16 @@ class Host:
         self._held_by_nexthop: dict[IP, set[RouteKey]] = {}
         self._next_order = 1
         self._events: list[Event] = []
+        # Manual routes without an interface binding, per interface (what the pre-hotfix stack
+        # withdraws); built on first use so that restoring a full-table host does not pay for it.
+        self._unbound: dict[int, set[RouteKey]] | None = None
         self.journal: list[Event] = []
         lo = loopback_interface(self.profile)
         self.interfaces[lo.index] = lo
         self.addresses[lo.index] = []
         for ip, length in self.profile.loopback_addresses():
             self.addresses[lo.index].append(Address(ip, length, lo.index, order=0))
-        self._rederive(lo.index, reason="loopback")
+        self.rederive(lo.index, reason="loopback")
 
     # ------------------------------------------------------------------ restoring stored state
     @classmethod
@@ -87,8 +90,8 @@ class Host:
 
         `active` may be a ready table (a store builds it from columns); the host then owns it. Nothing
         here walks the whole table: the persistent routes come from a column mask, and the manual
-        routes without an interface binding are read from the table when an address goes
-        (`unbound_routes`), so a full-table host restores in the time its table takes to build.
+        routes without an interface binding are indexed on first use (`unbound_routes`), so a
+        full-table host restores in the time its table takes to build.
         """
         host = cls.__new__(cls)
         host.name = name
@@ -103,6 +106,7 @@ class Host:
         host.held, host._held_by_nexthop = {}, {}
         host._plumbed, host._waiting = {}, {}
         host._events = []
+        host._unbound = None
         host.journal = []
         orders = [a.order for lst in host.addresses.values() for a in lst]
         host._next_order = max(orders, default=0) + 1
@@ -262,7 +266,7 @@ class Host:
         self._emit(Kind.INTERFACE_ADDED, "interface added", interface=iface)
         for ip, length in self.profile.initial_addresses(iface):
             self.add_address_plain(ip, length, iface.index, "link-local address of the interface")
-        self._rederive(iface.index, reason="interface added")
+        self.rederive(iface.index, reason="interface added")
 
     def _op_SetInterface(self, o: op.SetInterface) -> None:
         old = self.interface(o.ifindex)
@@ -300,7 +304,7 @@ class Host:
         self.profile.validate_address(self, iface, o)
         addr = Address(o.ip, o.length, iface.index, self._next_order, o.skipassource, o.store)
         self._add_address(addr, "added by administrator")
-        self._rederive(iface.index, reason=f"address {addr} added")
+        self.rederive(iface.index, reason=f"address {addr} added")
         self.profile.on_address_added(self, iface, addr)
 
     def _op_DeleteAddress(self, o: op.DeleteAddress) -> None:
@@ -481,7 +485,7 @@ class Host:
         self._emit(Kind.REBOOTED, "host restarted")
         self.profile.on_reboot(self)
         for ifindex in sorted(self.interfaces):
-            self._rederive(ifindex, reason="reboot")
+            self.rederive(ifindex, reason="reboot")
         self.plumb_waiting(None, "plumbed at boot")
 
     # ------------------------------------------------------------------ behaviour helpers
@@ -555,9 +559,6 @@ class Host:
         return doomed
 
     def rederive(self, ifindex: int, reason: str) -> None:
-        self._rederive(ifindex, reason)
-
-    def _rederive(self, ifindex: int, reason: str) -> None:
         """Bring the system routes of one interface in line with its addresses (a diff, not a rebuild)."""
         iface = self.interfaces[ifindex]
         wanted = {r.key: r for r in self.profile.system_routes(self, iface)}
@@ -612,12 +613,28 @@ class Host:
 
     def unbound_routes(self, ifindex: int) -> list[Route]:
         """Active manual routes on an interface that were added without naming it (what the pre-hotfix
-        stack withdraws). Read from the table's flags, in `on_interface` order: a per-interface set of
-        keys kept beside the table cost a restored full-table host a million keys at every load."""
-        return self.table.where(ifindex=ifindex, manual=True, bound=False)
+        stack withdraws). The index is built from the table's flags once, then kept up to date, so an
+        address change costs what it affects, not the routes of the interface."""
+        if self._unbound is None:
+            self._unbound = {}
+            for r in self.table.where(manual=True, bound=False):
+                self._unbound.setdefault(r.ifindex, set()).add(r.key)
+        return [r for k in self._unbound.get(ifindex, ()) if (r := self.table.get(k)) is not None]
+
+    def _index_unbound(self, route: Route, present: bool) -> None:
+        if self._unbound is None or not route.manual or route.bound:
+            return
+        group = self._unbound.setdefault(route.ifindex, set())
+        if present:
+            group.add(route.key)
+        else:
+            group.discard(route.key)
+            if not group:
+                del self._unbound[route.ifindex]
 
     def _activate(self, route: Route, kind: Kind, reason: str) -> None:
         self.table.add(route)
+        self._index_unbound(route, True)
         pkey = self._pkey_of(route)
         if route.persistent and pkey is not None:
             self._plumbed[pkey] = route.key
@@ -630,6 +647,7 @@ class Host:
 
     def _deactivate(self, route: Route, kind: Kind, reason: str) -> None:
         self.table.remove(route.key)
+        self._index_unbound(route, False)
         pkey = self._pkey_of(route)
         if route.persistent and pkey is not None and self._plumbed.get(pkey) == route.key:
             del self._plumbed[pkey]
