@@ -105,24 +105,26 @@ class Store:
             found.append(StoredRoute(p, ifname or None, bool(parked)))
         return found
 
+    def _row(self, s: StoredRoute) -> tuple:
+        r = s.route
+        ifname = s.ifname or ""
+        return (
+            self.netns,
+            str(r.prefix),
+            str(r.nexthop),
+            r.metric,
+            r.ifindex,
+            ifname,
+            r.origin.value,
+            int(s.parked),
+        )
+
     def replace_all(self, routes: Iterable[StoredRoute]) -> None:
         """Make the namespace's stored routes exactly `routes` (inside the caller's transaction)."""
         self.db.execute("DELETE FROM persistent_route WHERE netns = ?", (self.netns,))
         self.db.executemany(
             "INSERT OR REPLACE INTO persistent_route VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    self.netns,
-                    str(s.route.prefix),
-                    str(s.route.nexthop),
-                    s.route.metric,
-                    s.route.ifindex,
-                    s.ifname or "",
-                    s.route.origin.value,
-                    int(s.parked),
-                )
-                for s in routes
-            ],
+            [self._row(s) for s in routes],
         )
 
     def add(self, routes: Iterable[StoredRoute]) -> None:
@@ -130,18 +132,6 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         self.db.executemany(
             "INSERT OR REPLACE INTO persistent_route VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    self.netns,
-                    str(s.route.prefix),
-                    str(s.route.nexthop),
-                    s.route.metric,
-                    s.route.ifindex,
-                    s.ifname or "",
-                    s.route.origin.value,
-                    int(s.parked),
-                )
-                for s in routes
-            ],
+            [self._row(s) for s in routes],
         )
         self.db.execute("COMMIT")
