@@ -711,6 +711,7 @@ Inspecting:
 
 Clusters:
   cluster create NAME | add-node NODE --profile P | add-network NAME SUBNET NODE=IF...
+  cluster add-adapter NETWORK NODE=IF... [--remap]
   cluster add-group G --preferred N1,N2 | add-ip-resource R --group G --network NET --address A --mask M
   cluster group ["G" /moveto:NODE | /online | /offline | /status]      (cluster.exe syntax)
   cluster resource ["R" /online | /offline | /priv [Name=Value...]]

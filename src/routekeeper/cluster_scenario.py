@@ -21,7 +21,7 @@ from .frontends.base import tokenize
 
 EXIT_LINE = re.compile(r"^\[exit (\d+)\]\s*$")
 NODE_LINE = re.compile(r"^\[([^\]\s]+)\]\s*(.*)$")
-DIRECTIVES = ("node", "interface", "network", "group", "resource", "reboot")
+DIRECTIVES = ("node", "interface", "network", "adapter", "group", "resource", "reboot")
 
 
 class ClusterScenarioError(ValueError):
@@ -175,6 +175,12 @@ def _setup_words(t: ClusterTranscript, step: Step) -> tuple[str | None, list[str
         if name is None or subnet is None:
             raise ClusterScenarioError(f"{where}: a network line needs name= and subnet=")
         return None, ["add-network", name, subnet, *(f"{k}={v}" for k, v in s.items())]
+    if d == "adapter":
+        network, remap = s.pop("network", None), s.pop("remap", "0")
+        if network is None or not s or positional:
+            raise ClusterScenarioError(f"{where}: expected '# adapter: network=NAME NODE=IF [remap=1]'")
+        words = ["add-adapter", network, *(f"{k}={v}" for k, v in s.items())]
+        return None, words + (["--remap"] if remap == "1" else [])
     if d == "group":
         if "name" not in s:
             raise ClusterScenarioError(f"{where}: a group line needs name=")

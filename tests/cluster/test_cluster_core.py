@@ -349,3 +349,139 @@ def test_persistent_missing_sees_the_prehotfix_loss_and_not_the_hotfix(two_nodes
         c.apply(OnlineGroup("SQL"))
         c.apply(MoveGroup("SQL", "NODE2"))
         assert len(persistent_missing(c.nodes["NODE1"].host)) == lost
+
+
+# ---------------------------------------------------------------------- adapters of late nodes
+def late_node(c: Cluster, name: str = "NODE3", index: int = 12, iface_name: str = "Team") -> None:
+    """A node that joins after the network exists: interface `index` on 10.50.0.0/24, no adapter yet."""
+    from routekeeper.core.host import Host
+
+    host = Host("hotfix", name=f"{c.name}/{name}")
+    host.apply(op.AddInterface(Interface(index, iface_name, mac="00-15-5D-01-00-03")))
+    host.apply(op.AddInterface(Interface(13, "Backup", mac="00-15-5D-01-00-33")))
+    host.apply(op.AddAddress(index, IP.parse("10.50.0.13"), 24))
+    c.add_node(name, host)
+
+
+def test_a_late_node_gets_an_adapter_by_name_or_index_and_can_then_host(two_nodes, snapshot):
+    c = two_nodes(nodes=2)
+    c.apply(OnlineGroup("SQL"))
+    late_node(c)
+    refused(c, MoveGroup("SQL", "NODE3"), ClusterError.CANT_HOST, snapshot)
+    events = c.add_adapter("cluster network 1", "node3", "team")
+    assert c.networks["Cluster Network 1"].adapters == {"NODE1": 11, "NODE2": 11, "NODE3": 12}
+    assert [(e.kind, e.node, e.subject, e.reason) for e in events] == [
+        (ClusterKind.ADAPTER_ADDED, "NODE3", "network Cluster Network 1", 'on NODE3 interface 12 ("Team")')
+    ]
+    assert events[0] in c.history
+    assert c.holders(VIP) == ["NODE1"]  # adding an adapter moves no address
+    c.apply(MoveGroup("SQL", "NODE3"))
+    assert c.holders(VIP) == ["NODE3"]
+    assert c.resources["SQL IP"].plumbed.ifindex == 12
+
+
+def test_add_adapter_validation_changes_nothing(two_nodes, snapshot):
+    c = two_nodes(nodes=2)
+    late_node(c)
+    before = snapshot(c)
+    cases = [
+        (("Nope", "NODE3", 12), ClusterError.NETWORK_NOT_FOUND, "no cluster network named 'Nope'"),
+        (("Cluster Network 1", "NODE9", 12), ClusterError.NODE_NOT_FOUND, "no cluster node named 'NODE9'"),
+        (("Cluster Network 1", "NODE3", 99), ClusterError.INVALID_PARAMETER, "NODE3 has no interface 99"),
+        (("Cluster Network 1", "NODE3", "Public"), ClusterError.INVALID_PARAMETER, "no interface named"),
+        (("Cluster Network 1", "NODE3", "11"), ClusterError.INVALID_PARAMETER, "NODE3 has no interface 11"),
+        (("Cluster Network 1", "NODE1", 13), ClusterError.INVALID_PARAMETER, "NODE1 has no interface 13"),
+    ]
+    for args, code, words in cases:
+        with pytest.raises(ClusterRefused) as info:
+            c.add_adapter(*args)
+        assert info.value.code is code and words in info.value.detail
+        assert snapshot(c) == before
+    with pytest.raises(ClusterRefused) as info:
+        c.add_adapters("Cluster Network 1", {})
+    assert info.value.code is ClusterError.INVALID_PARAMETER
+    # all or nothing: one bad mapping refuses the others
+    with pytest.raises(ClusterRefused):
+        c.add_adapters("Cluster Network 1", {"NODE3": 12, "NODE1": 99})
+    with pytest.raises(ClusterRefused, match="listed twice"):
+        c.add_adapters("Cluster Network 1", {"NODE3": 12, "node3": 12})
+    assert snapshot(c) == before
+
+
+def test_an_existing_adapter_is_kept_unless_remapped_and_never_under_an_online_address(two_nodes, snapshot):
+    c = two_nodes(nodes=2)
+    late_node(c)
+    c.add_adapter("Cluster Network 1", "NODE3", 12)
+    before = snapshot(c)
+    assert c.add_adapter("Cluster Network 1", "NODE3", "Team") == []  # the same interface: nothing
+    assert snapshot(c) == before
+    with pytest.raises(ClusterRefused) as info:
+        c.add_adapter("Cluster Network 1", "NODE3", 13)
+    assert info.value.code is ClusterError.EXISTS and "through interface 12" in info.value.detail
+    assert snapshot(c) == before
+    c.apply(MoveGroup("SQL", "NODE3"))
+    c.apply(OnlineGroup("SQL"))
+    assert c.holders(VIP) == ["NODE3"]
+    before = snapshot(c)
+    with pytest.raises(ClusterRefused) as info:
+        c.add_adapter("Cluster Network 1", "NODE3", 13, remap=True)
+    assert (
+        info.value.code is ClusterError.RESOURCE_ONLINE and "SQL IP is online on NODE3" in info.value.detail
+    )
+    assert snapshot(c) == before
+    # an online resource elsewhere does not block the remap of NODE3's adapter
+    c.apply(MoveGroup("SQL", "NODE1"))
+    events = c.add_adapter("Cluster Network 1", "NODE3", "Backup", remap=True)
+    assert [(e.kind, e.reason) for e in events] == [
+        (ClusterKind.ADAPTER_CHANGED, 'on NODE3 interface 13 ("Backup"), was interface 12')
+    ]
+    c.apply(MoveGroup("SQL", "NODE3"))
+    assert c.resources["SQL IP"].plumbed.ifindex == 13
+
+
+def test_adapters_stay_in_joining_order(two_nodes):
+    c = two_nodes(nodes=3)
+    net = c.networks["Cluster Network 1"]
+    del net.adapters["NODE1"]
+    c.add_adapter("Cluster Network 1", "NODE1", 11)
+    assert list(net.adapters) == ["NODE1", "NODE2", "NODE3"]
+
+
+def test_failover_skips_a_node_without_an_adapter_and_says_why(two_nodes):
+    c = two_nodes(nodes=2)
+    c.apply(OnlineGroup("SQL"))
+    late_node(c)
+    c.apply(SetPreferredOwners("SQL", ("NODE1", "NODE3", "NODE2")))
+    c.apply(PauseNode("NODE2"))
+    events = c.apply(FailNode("NODE1"))
+    skipped = [e for e in events if e.kind is ClusterKind.FAILOVER_SKIPPED]
+    assert [(e.node, e.group, e.reason) for e in skipped] == [
+        ("NODE3", "SQL", "NODE3 has no adapter on network Cluster Network 1 (resource SQL IP)")
+    ]
+    assert str(skipped[0]).startswith("NODE3: failover-skipped: group SQL: NODE3 has no adapter")
+    assert c.resources["SQL IP"].state is ResourceState.FAILED
+    c.apply(RestoreNode("NODE1"))
+    assert c.holders(VIP) == ["NODE1"]
+    c.add_adapter("Cluster Network 1", "NODE3", "Team")
+    events = c.apply(FailNode("NODE1"))
+    assert not [e for e in events if e.kind is ClusterKind.FAILOVER_SKIPPED]  # NODE2 is paused, not skipped
+    assert c.holders(VIP) == ["NODE3"] and c.groups["SQL"].owner == "NODE3"
+
+
+def test_failover_notes_only_the_nodes_it_passed_over(two_nodes):
+    c = two_nodes(nodes=2)
+    c.apply(OnlineGroup("SQL"))
+    late_node(c)  # NODE3 has no adapter, but NODE2 (preferred before it) takes the group
+    events = c.apply(FailNode("NODE1"))
+    assert c.groups["SQL"].owner == "NODE2"
+    assert not [e for e in events if e.kind is ClusterKind.FAILOVER_SKIPPED]
+
+
+def test_whatif_reports_the_nodes_failover_skips(two_nodes):
+    c = two_nodes(nodes=2)
+    c.apply(OnlineGroup("SQL"))
+    late_node(c)
+    c.apply(PauseNode("NODE2"))
+    lines = c.whatif(FailNode("NODE1")).lines()
+    why = "NODE3 has no adapter on network Cluster Network 1 (resource SQL IP)"
+    assert f"  group SQL: failover skips NODE3: {why}" in lines

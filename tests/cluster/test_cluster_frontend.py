@@ -212,3 +212,39 @@ def test_resolve_node_and_run_node_cli(tmp_path):
     assert "node NODE1 of cluster C is down" in out.getvalue()
     assert run_node_cli(ctx, "NODE1", ["routes"]) == 0  # routekeeper's own views still read it
     ctx.close()
+
+
+def test_add_adapter_command():
+    from routekeeper.core import operations as op
+    from routekeeper.core.values import Interface
+
+    c = Cluster("C")
+    for node, index in (("N1", 11), ("N2", 12)):
+        assert run(c, ["add-node", node]).exit == 0
+        c.nodes[node].host.apply(op.AddInterface(Interface(index, "Public", mac=f"00-15-5D-00-00-{index}")))
+    c.nodes["N2"].host.apply(op.AddInterface(Interface(13, "Backup", mac="00-15-5D-00-00-13")))
+    assert run(c, ["add-network", "Net", "10.50.0.0/24", "N1=11"]).exit == 0
+    out = run(c, ["add-adapter", "net", "n2=Public"])
+    assert (out.exit, out.stdout) == (
+        0,
+        "added adapter: network Net (10.50.0.0/24) on N2 interface 12 (Public)\n",
+    )
+    assert c.networks["Net"].adapters == {"N1": 11, "N2": 12}
+    out = run(c, ["add-adapter", "Net", "N2=12"])
+    assert out.stdout == "network Net: N2 already on interface 12 (Public); unchanged\n"
+    out = run(c, ["add-adapter", "Net", "N2=13"])
+    assert out.exit == 1 and "remap it explicitly" in out.stderr and not out.commit
+    out = run(c, ["add-adapter", "Net", "N2=Backup", "--remap"])
+    assert out.stdout == "network Net: N2 remapped to interface 13 (Backup), was interface 12\n"
+    for words, message in [
+        (["Net"], "expected NETWORK NODE=INTERFACE"),
+        (["Net", "N2"], "expected NODE=INTERFACE"),
+        (["Net", "N2=11", "n2=12"], "given twice"),
+        (["Net", "N2=11", "--force"], "unrecognized option '--force'"),
+    ]:
+        out = run(c, ["add-adapter", *words])
+        assert out.exit == 2 and message in out.stderr, out.stderr
+    out = run(c, ["add-adapter", "Nope", "N2=12"])
+    assert out.exit == 1 and "no cluster network named 'Nope'" in out.stderr
+    out = run(c, ["add-adapter", "Net", "N9=12"])
+    assert out.exit == 1 and "no cluster node named 'N9'" in out.stderr

@@ -75,3 +75,33 @@ def test_parse_reads_directives_commands_and_exits():
                          ("setup", "resource")]  # fmt: skip
     assert kinds[5:] == [("node", "NODE1"), ("cluster", None)]
     assert t.steps[-1].expected == ["x"] and t.steps[-1].exit == 5058
+
+
+def test_the_adapter_directive_maps_a_late_node(tmp_path):
+    late = tmp_path / "late.txt"
+    late.write_text(
+        HEAD
+        + "# node: NODE2 profile=hotfix\n"
+        + '# interface: node=NODE2 index=12 name="Team" mac=00-15-5D-01-00-02\n'
+        + '# adapter: network="Net" NODE2=Team\n'
+        + "$ cluster show\n"
+        + "Cluster C\n"
+        + "  node NODE1 (id 1): Up, profile prehotfix, host C/NODE1\n"
+        + "  node NODE2 (id 2): Up, profile hotfix, host C/NODE2\n"
+        + "  network Net: 10.50.0.0/24 [NODE1=11, NODE2=12]\n"
+        + "  group G: Offline on NODE1; preferred NODE1; possible every node\n"
+        + "    resource R: Offline; 10.50.0.100/24 on Net\n"
+        + "# adapter: network=Net NODE2=11\n"
+    )
+    ok, report = run_file(late)
+    assert not ok and "setup 'adapter: network=Net NODE2=11' failed" in report
+    assert "node NODE2 has no interface 11" in report
+    assert parse(late).steps[-1].directive == "adapter"
+
+
+@pytest.mark.parametrize("line", ["# adapter: NODE2=11\n", '# adapter: network="Net"\n'])
+def test_a_malformed_adapter_directive(tmp_path, line):
+    bad = tmp_path / "bad.txt"
+    bad.write_text(HEAD + line)
+    with pytest.raises(ClusterScenarioError, match="expected '# adapter: network=NAME NODE=IF"):
+        run_file(bad)

@@ -154,3 +154,76 @@ def test_a_new_node_never_takes_over_an_existing_host_row(tmp_path):
     store.close()
     status, out = cli(path, "add-node", "NODE1")
     assert status == 1 and "a host named 'C/NODE1' already exists" in out
+
+
+def test_adapters_added_later_round_trip(tmp_path, two_nodes, snapshot):
+    from routekeeper.core import operations as op
+    from routekeeper.core.host import Host
+    from routekeeper.core.values import Interface
+
+    store = Store(tmp_path / "s.db")
+    c = two_nodes("prehotfix", nodes=2)
+    c.apply(OnlineGroup("SQL"))
+    with store.transaction() as tx:
+        save_cluster(tx, c, "setup")
+    host = Host("hotfix", name="SQLCLUSTER/NODE0")  # joins late, and sorts before the others by name
+    host.apply(op.AddInterface(Interface(12, "Team", mac="00-15-5D-01-00-03")))
+    host.apply(op.AddAddress(12, IP.parse("10.50.0.13"), 24))
+    c.add_node("NODE0", host)
+    c.add_adapter("Cluster Network 1", "NODE0", "Team")
+    with store.transaction() as tx:
+        save_cluster(tx, c, "cluster add-adapter")
+    with store.transaction() as tx:
+        loaded = load_cluster(tx, "SQLCLUSTER")
+    assert snapshot(loaded) == snapshot(c)
+    assert loaded.networks["Cluster Network 1"].adapters == {"NODE1": 11, "NODE2": 11, "NODE0": 12}
+    assert loaded.history[-1].command == "cluster add-adapter"
+    assert loaded.history[-1].subject == "network Cluster Network 1"
+    # the reloaded cluster fails over to the late node through its stored adapter
+    loaded.apply(PauseNode("NODE2"))
+    loaded.apply(FailNode("NODE1"))
+    assert loaded.holders(VIP) == ["NODE0"] and loaded.resources["SQL IP"].plumbed.ifindex == 12
+    with store.transaction() as tx:
+        save_cluster(tx, loaded, "fail")
+        again = load_cluster(tx, "SQLCLUSTER")
+    assert snapshot(again) == snapshot(loaded)
+    store.close()
+
+
+def test_an_adapter_row_for_an_unknown_network_is_refused(tmp_path, two_nodes):
+    store = Store(tmp_path / "s.db")
+    with store.transaction() as tx:
+        save_cluster(tx, two_nodes(), "setup")
+        tx.conn.execute(
+            "INSERT INTO cluster_adapters SELECT cluster_id, 'Gone', node, ifindex FROM cluster_adapters"
+        )
+        with pytest.raises(ClusterStoreError, match="network 'Gone', which is not in it"):
+            load_cluster(tx, "SQLCLUSTER")
+        tx.rollback()
+    store.close()
+
+
+def test_cli_add_adapter_is_saved_and_a_refusal_writes_nothing(state):
+    store = Store(state)
+    with store.transaction() as tx:
+        from routekeeper.core import operations as op
+        from routekeeper.core.values import Interface
+
+        for node in ("NODE1", "NODE2"):
+            host = tx.load(f"C/{node}")
+            events = host.apply(op.AddInterface(Interface(11, "Public", mac="00-15-5D-01-00-0" + node[-1])))
+            tx.save(host, events, "host add-interface")
+    store.close()
+    assert cli(state, "add-network", "Net", "10.50.0.0/24", "NODE1=11")[0] == 0
+    before = dump(state)
+    status, out = cli(state, "add-adapter", "Net", "NODE2=12")
+    assert status == 1 and "node NODE2 has no interface 12" in out
+    status, out = cli(state, "add-adapter", "Net", "NODE2=public")
+    assert (status, out) == (0, "added adapter: network Net (10.50.0.0/24) on NODE2 interface 11 (Public)\n")
+    assert dump(state) != before
+    after = dump(state)
+    status, out = cli(state, "add-adapter", "Net", "NODE2=11")
+    assert status == 0 and "unchanged" in out
+    assert dump(state) == after
+    status, out = cli(state, "show")
+    assert "network Net: 10.50.0.0/24 [NODE1=11, NODE2=11]" in out

@@ -155,11 +155,17 @@ def load_cluster(tx: Transaction, name: str, with_history: bool = True) -> Clust
         "SELECT name, subnet FROM cluster_networks WHERE cluster_id = ? ORDER BY ord", (cid,)
     ):
         cluster.networks[net_name] = Network(net_name, Prefix.parse(subnet))
+    # Adapters: those given with the network and those added later (`cluster add-adapter`) alike.
     for network, node, ifindex in c.execute(
-        "SELECT network, node, ifindex FROM cluster_adapters WHERE cluster_id = ?", (cid,)
+        "SELECT network, node, ifindex FROM cluster_adapters WHERE cluster_id = ? ORDER BY network, node",
+        (cid,),
     ):
+        if network not in cluster.networks or node not in cluster.nodes:
+            raise ClusterStoreError(
+                f"cluster {name!r}: an adapter of node {node!r} on network {network!r}, which is not in it"
+            )
         cluster.networks[network].adapters[node] = ifindex
-    # Adapters in node order, as they were added.
+    # Adapters in the order the nodes joined (the core keeps them so too).
     for net in cluster.networks.values():
         net.adapters = {n: net.adapters[n] for n in cluster.nodes if n in net.adapters}
     for gname, owner, preferred, possible, online in c.execute(

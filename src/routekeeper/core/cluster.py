@@ -55,6 +55,7 @@ class ClusterError(Enum):
     NODE_ALREADY_UP = "node-already-up"
     NODE_ALREADY_DOWN = "node-already-down"
     NOT_POSSIBLE_OWNER = "not-possible-owner"
+    RESOURCE_ONLINE = "resource-online"
     CANT_HOST = "cant-host"
     NO_NODE_AVAILABLE = "no-node-available"
     ADDRESS_IN_USE = "address-in-use"
@@ -288,6 +289,8 @@ def describe_operation(o: ClusterOperation) -> str:
 class ClusterKind(Enum):
     NODE_ADDED = "node-added"
     NETWORK_ADDED = "network-added"
+    ADAPTER_ADDED = "adapter-added"  # a node mapped to an existing network (cluster add-adapter)
+    ADAPTER_CHANGED = "adapter-changed"  # an explicit remap to another interface
     GROUP_ADDED = "group-added"
     RESOURCE_ADDED = "resource-added"
     NODE_STATE = "node-state"
@@ -297,6 +300,7 @@ class ClusterKind(Enum):
     PROPERTIES = "properties"
     OWNERS = "owners"
     NOTE = "note"  # something worth knowing that changed nothing (an address already gone, ...)
+    FAILOVER_SKIPPED = "failover-skipped"  # a node that is up passed over by failover, and why
     NODE_EVENT = "node-event"  # a node's own event, wrapped
 
 
@@ -466,6 +470,80 @@ class Cluster:
         where = ", ".join(f"{n} interface {i}" for n, i in network.adapters.items()) or "no adapters"
         self._emit(ClusterKind.NETWORK_ADDED, f"network {network.name}", f"{network.prefix} on {where}")
 
+    def add_adapter(
+        self, network: str, node: str, adapter: int | str, remap: bool = False
+    ) -> list[ClusterEvent]:
+        """Map an existing cluster network to an adapter (interface index or name) of `node`."""
+        return self.add_adapters(network, {node: adapter}, remap=remap)
+
+    def add_adapters(
+        self, network: str, adapters: dict[str, int | str], remap: bool = False
+    ) -> list[ClusterEvent]:
+        """Map an existing network to adapters of nodes (typically a node that joined after the network
+        was added); all or nothing.
+
+        Each node must exist and have the interface (index, or name resolved to its index now). A node
+        that already reaches the network keeps its adapter: mapping it to the same interface again
+        changes nothing, mapping it to another one is refused unless `remap`, and a remap is refused
+        while a resource's address on that network is online on the node (take its group elsewhere or
+        offline first). Adding an adapter changes no address: it only lets the node host the network's
+        resources from now on (a failed group comes online with `group G /online`).
+        """
+        net = self.network(network)
+        if not adapters:
+            raise ClusterRefused(ClusterError.INVALID_PARAMETER, "give at least one NODE=INTERFACE")
+        changes: dict[str, tuple[int | None, int]] = {}
+        for node_name, adapter in adapters.items():
+            node = self.node(node_name)
+            if node.name in changes:
+                raise ClusterRefused(ClusterError.INVALID_PARAMETER, f"node {node.name} listed twice")
+            index = _resolve_adapter(node, adapter)
+            old = net.adapters.get(node.name)
+            if old == index:
+                continue
+            if old is not None and not remap:
+                raise ClusterRefused(
+                    ClusterError.EXISTS,
+                    f"node {node.name} already reaches network {net.name} through interface {old}; "
+                    f"remap it explicitly to use interface {index}",
+                )
+            if old is not None:
+                for r in self.resources.values():
+                    pl = r.plumbed
+                    if pl is None or pl.node != node.name:
+                        continue
+                    if r.properties.network == net.name or pl.ifindex == old:
+                        raise ClusterRefused(
+                            ClusterError.RESOURCE_ONLINE,
+                            f"resource {r.name} is online on {node.name} with address {pl.ip} on "
+                            f"interface {pl.ifindex} (network {net.name}); move group {r.group} or take it "
+                            "offline before remapping the adapter",
+                        )
+            changes[node.name] = (old, index)
+        if not changes:
+            return []
+        return self._run(
+            self._add_adapters,
+            net,
+            changes,
+            cause=f"network {net.name} mapped to adapters of {', '.join(changes)}",
+        )
+
+    def _add_adapters(self, net: Network, changes: dict[str, tuple[int | None, int]]) -> None:
+        for node, (old, index) in changes.items():
+            net.adapters[node] = index
+            iface = self.nodes[node].host.interfaces[index]
+            shown = f'{node} interface {index} ("{iface.name}")'
+            if old is None:
+                self._emit(ClusterKind.ADAPTER_ADDED, f"network {net.name}", f"on {shown}", node=node)
+            else:
+                self._emit(
+                    ClusterKind.ADAPTER_CHANGED, f"network {net.name}", f"on {shown}, was interface {old}",
+                    node=node,
+                )  # fmt: skip
+        # Adapters in the order the nodes joined, as the store reads them back.
+        net.adapters = {n: net.adapters[n] for n in self.nodes if n in net.adapters}
+
     def add_group(
         self, name: str, preferred: Iterable[str], possible: Iterable[str] | None = None
     ) -> list[ClusterEvent]:
@@ -606,9 +684,7 @@ class Cluster:
     def _candidates(self, group: Group, exclude: str | None, take_paused: bool = False) -> Iterator[str]:
         """Nodes that may take `group`, best first: preferred owners in order, then the others in
         the order they joined; only nodes that are up (and not paused) and can host it."""
-        order = [n for n in group.preferred if n in self.nodes]
-        order += [n for n in self.nodes if n not in order]
-        for name in order:
+        for name in self._failover_order(group):
             state = self.nodes[name].state
             if name == exclude or state is NodeState.DOWN:
                 continue
@@ -616,6 +692,25 @@ class Cluster:
                 continue
             if self.can_host(name, group) is None:
                 yield name
+
+    def _failover_order(self, group: Group) -> list[str]:
+        """Preferred owners in order, then the other nodes in the order they joined."""
+        order = [n for n in group.preferred if n in self.nodes]
+        return order + [n for n in self.nodes if n not in order]
+
+    def _passed_over(self, group: Group, exclude: str, target: str | None) -> list[tuple[str, str]]:
+        """Nodes that are up (not paused) which failover passed over before reaching `target` (every
+        one of them when there is none), each with why it cannot host `group`."""
+        out = []
+        for name in self._failover_order(group):
+            if name == target:
+                break
+            if name == exclude or self.nodes[name].state is not NodeState.UP:
+                continue
+            why = self.can_host(name, group)
+            if why is not None:
+                out.append((name, why))
+        return out
 
     # ------------------------------------------------------------------ applying operations
     def apply(self, operation: ClusterOperation) -> list[ClusterEvent]:
@@ -761,10 +856,12 @@ class Cluster:
         previous = n.state
         n.state = NodeState.DOWN  # so that failover never picks it
         targets: dict[str, str | None] = {}
+        skipped: dict[str, list[tuple[str, str]]] = {}
         adds: list[_Step] = []
         for g in owned:
             target = next(self._candidates(g, exclude=n.name), None)
             targets[g.name] = target
+            skipped[g.name] = self._passed_over(g, n.name, target)
             if target is None:
                 continue
             for r in self.resources_of(g.name):
@@ -775,6 +872,8 @@ class Cluster:
         self._set_node_state(n, NodeState.DOWN, "node failed")
         self._execute(removals)
         for g in owned:
+            for node, why in skipped[g.name]:
+                self._emit(ClusterKind.FAILOVER_SKIPPED, f"group {g.name}", why, node=node, group=g.name)
             target = targets[g.name]
             if target is not None:
                 self._set_owner(g, target, f"failover: node {n.name} failed")
@@ -1125,9 +1224,13 @@ class WhatIf:
             if not (gone or back):
                 out.append("  manual routes: unchanged")
             total += len(gone)
-        moved = [e for e in self.events if e.kind in (ClusterKind.GROUP_OWNER, ClusterKind.RESOURCE_STATE)]
+        shown = (ClusterKind.FAILOVER_SKIPPED, ClusterKind.GROUP_OWNER, ClusterKind.RESOURCE_STATE)
         head = [f"What if: {title} (nothing was changed)"]
-        head += [f"  {e.subject}: {e.reason}" for e in moved]
+        for e in self.events:
+            if e.kind is ClusterKind.FAILOVER_SKIPPED:
+                head.append(f"  {e.subject}: failover skips {e.node}: {e.reason}")
+            elif e.kind in shown:
+                head.append(f"  {e.subject}: {e.reason}")
         if not out:
             out.append("No node's addresses or routes would change.")
         if total:

@@ -4,7 +4,7 @@ Two layers:
 - `run(cluster, args) -> Output` works on a cluster in memory, like the route/netsh front ends work on a
   host: `group`, `resource`, `node` and `network` in cluster.exe syntax (case-insensitive, options with
   `/` or `-` and their documented abbreviations), and the native commands `add-node`, `add-network`,
-  `add-group`, `add-ip-resource`, `fail`, `restore`, `log`, `whatif`, `show`.
+  `add-adapter`, `add-group`, `add-ip-resource`, `fail`, `restore`, `log`, `whatif`, `show`.
 - `run_cli(ctx, args) -> int` is `routekeeper cluster ...`: it picks the cluster (`/cluster:NAME`, a
   leading name as cluster.exe takes it, or the only cluster in the state file), loads it in one store
   transaction, runs `run`, and saves it when the command changed something. `create`, `list` and
@@ -67,6 +67,10 @@ WIN32 = {
         "The operation failed because either the specified cluster node is not the owner of the group, "
         "or the node is not a possible owner of the group.",
     ),
+    ClusterError.RESOURCE_ONLINE: (
+        5019,
+        "The operation could not be completed because the cluster resource is online.",
+    ),
     ClusterError.CANT_HOST: (
         5071,
         "The cluster resource cannot be brought online. The owner node cannot run this resource.",
@@ -123,6 +127,7 @@ OPTIONS = [
 NATIVE = (
     "add-node",
     "add-network",
+    "add-adapter",
     "add-group",
     "add-ip-resource",
     "fail",
@@ -554,6 +559,51 @@ def native_add_network(cluster: Cluster, args: list[str]) -> Output:
     return Output(f"added network {net.name} ({net.prefix}) on {where}\n")
 
 
+def _mappings(mappings: list[str]) -> dict[str, int | str]:
+    adapters: dict[str, int | str] = {}
+    for m in mappings:
+        node, sep, adapter = m.partition("=")
+        if not sep or not node or not adapter:
+            raise NativeUsage(f"expected NODE=INTERFACE (index or name), not {m!r}")
+        if any(n.lower() == node.lower() for n in adapters):
+            raise NativeUsage(f"node {node} is given twice")
+        adapters[node] = adapter
+    return adapters
+
+
+def native_add_adapter(cluster: Cluster, args: list[str]) -> Output:
+    """`add-adapter NETWORK NODE=IFINDEX|IFNAME... [--remap]`: a node (one that joined after the
+    network was added, typically) reaches an existing network through that interface."""
+    remap = any(a.lower() == "--remap" for a in args)
+    words = [a for a in args if a.lower() != "--remap"]
+    unknown = [w for w in words if w.startswith("--")]
+    if unknown:
+        raise NativeUsage(f"unrecognized option {unknown[0]!r} (only --remap)")
+    if len(words) < 2:
+        raise NativeUsage("expected NETWORK NODE=INTERFACE... [--remap]")
+    adapters = _mappings(words[1:])
+    net = cluster.network(words[0])
+    before = dict(net.adapters)
+    cluster.add_adapters(net.name, adapters, remap=remap)
+    out = []
+    for node in adapters:
+        name = cluster.node(node).name
+        index = net.adapters[name]
+        iface = cluster.nodes[name].host.interfaces[index]
+        if before.get(name) == index:
+            out.append(f"network {net.name}: {name} already on interface {index} ({iface.name}); unchanged")
+        elif name in before:
+            out.append(
+                f"network {net.name}: {name} remapped to interface {index} ({iface.name}), "
+                f"was interface {before[name]}"
+            )
+        else:
+            out.append(
+                f"added adapter: network {net.name} ({net.prefix}) on {name} interface {index} ({iface.name})"
+            )
+    return Output(_lines(out))
+
+
 def native_add_group(cluster: Cluster, args: list[str]) -> Output:
     p = _parser("add-group")
     p.add_argument("group")
@@ -686,6 +736,7 @@ def parse_operation(cluster: Cluster, args: list[str]) -> ClusterOperation:
 NATIVE_COMMANDS: dict[str, Callable[[Cluster, list[str]], Output]] = {
     "add-node": native_add_node,
     "add-network": native_add_network,
+    "add-adapter": native_add_adapter,
     "add-group": native_add_group,
     "add-ip-resource": native_add_ip_resource,
     "fail": native_fail,
