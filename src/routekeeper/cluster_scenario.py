@@ -10,7 +10,6 @@ parsing, the core, the store and the rendering together.
 
 from __future__ import annotations
 
-import difflib
 import io
 import re
 import tempfile
@@ -18,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .frontends.base import tokenize
+from .scenario import mismatch, take_exit_lines
 
-EXIT_LINE = re.compile(r"^\[exit (\d+)\]\s*$")
 NODE_LINE = re.compile(r"^\[([^\]\s]+)\]\s*(.*)$")
 DIRECTIVES = ("node", "interface", "network", "adapter", "group", "resource", "reboot")
 
@@ -98,10 +97,7 @@ def parse(path: str | Path, text: str | None = None) -> ClusterTranscript:
             current.expected.append(line.rstrip())
         elif line.strip():
             raise ClusterScenarioError(f"{path}:{number}: output line outside a command: {line!r}")
-    for step in steps:
-        if step.expected and (m := EXIT_LINE.match(step.expected[-1])):
-            step.exit = int(m.group(1))
-            step.expected.pop()
+    take_exit_lines(steps)
     return ClusterTranscript(str(path), head["name"], steps)
 
 
@@ -230,16 +226,10 @@ def run_transcript(t: ClusterTranscript) -> tuple[bool, str]:
             else:
                 assert step.node is not None
                 status, out = run_node(state, t.cluster, step.node, words)
-            actual = [line.rstrip() for line in out.splitlines()]
-            if actual != step.expected or status != step.exit:
-                expected = [*step.expected, f"[exit {step.exit}]"]
-                got = [*actual, f"[exit {status}]"]
-                diff = difflib.unified_diff(
-                    expected, got, f"{t.path}:{step.line} expected", "actual", lineterm=""
-                )
-                shown = f"[{step.node}] {step.text}" if step.kind == "node" else step.text
-                report.append(f"$ {shown}\n" + "\n".join(diff) + "\n")
-    return not report, "".join(report)
+            shown = f"[{step.node}] {step.text}" if step.kind == "node" else step.text
+            report.append(mismatch(f"{t.path}:{step.line}", shown, step.expected, step.exit, status, out))
+    text = "".join(report)
+    return not text, text
 
 
 def run_file(path: str | Path) -> tuple[bool, str]:

@@ -69,11 +69,31 @@ def parse(path: str | Path, text: str | None = None) -> Transcript:
             current.expected.append(line.rstrip())
         elif line.strip():
             raise ScenarioError(f"{path}:{number}: output line outside a command: {line!r}")
+    take_exit_lines(steps)
+    return Transcript(str(path), match.group(1), interfaces, steps)
+
+
+def take_exit_lines(steps: list) -> None:
+    """Move a trailing `[exit N]` line of each step's expected output into its `exit`."""
     for step in steps:
         if step.expected and (m := EXIT_LINE.match(step.expected[-1])):
             step.exit = int(m.group(1))
             step.expected.pop()
-    return Transcript(str(path), match.group(1), interfaces, steps)
+
+
+def mismatch(where: str, shown: str, expected: list[str], exit: int, status: int, out: str) -> str:
+    """'' when a command printed what was expected with the expected status, else a unified diff."""
+    actual = [line.rstrip() for line in out.splitlines()]
+    if actual == expected and status == exit:
+        return ""
+    diff = difflib.unified_diff(
+        [*expected, f"[exit {exit}]"],
+        [*actual, f"[exit {status}]"],
+        f"{where} expected",
+        "actual",
+        lineterm="",
+    )
+    return f"$ {shown}\n" + "\n".join(diff) + "\n"
 
 
 def _rk(state: str, words: list[str]) -> tuple[int, str]:
@@ -104,15 +124,9 @@ def run_transcript(t: Transcript) -> tuple[bool, str]:
                 _rk(state, ["host", "add-interface", *tokenize(step.text)])
                 continue
             status, out = _rk(state, tokenize(step.text))
-            actual = [line.rstrip() for line in out.splitlines()]
-            if actual != step.expected or status != step.exit:
-                expected = [*step.expected, f"[exit {step.exit}]"]
-                got = [*actual, f"[exit {status}]"]
-                diff = difflib.unified_diff(
-                    expected, got, f"{t.path}:{step.line} expected", "actual", lineterm=""
-                )
-                report.append(f"$ {step.text}\n" + "\n".join(diff) + "\n")
-    return not report, "".join(report)
+            report.append(mismatch(f"{t.path}:{step.line}", step.text, step.expected, step.exit, status, out))
+    text = "".join(report)
+    return not text, text
 
 
 def run_file(path: str | Path) -> tuple[bool, str]:
