@@ -248,9 +248,9 @@ def test_print_layout_columns(sh) -> None:
     text = sh.ok("route print -4")
     lines = text.splitlines()
     assert lines[0] == "=" * 75 and lines[1] == "Interface List"
-    assert lines[2] == " 11 ...00 15 5d 01 02 03 ...... Intel(R) PRO/1000 MT Network Connection"
-    assert lines[3] == " 12 ...00 15 5d 01 02 04 ...... Intel(R) 82574L Gigabit Network Connection"
-    assert lines[4] == "  1 ........................... Software Loopback Interface 1"
+    assert lines[2] == " 11...00 15 5d 01 02 03 ......Intel(R) PRO/1000 MT Network Connection"
+    assert lines[3] == " 12...00 15 5d 01 02 04 ......Intel(R) 82574L Gigabit Network Connection"
+    assert lines[4] == "  1...........................Software Loopback Interface 1"
     row = next(line for line in lines if line.startswith("          0.0.0.0"))
     assert row == "          0.0.0.0          0.0.0.0      192.168.0.1     192.168.0.20     11"
     onlink = next(line for line in lines if line.startswith("      192.168.0.0"))
@@ -296,7 +296,7 @@ def test_print_lines_streams_lazily(new_host) -> None:
     assert first == [
         "=" * 75,
         "Interface List",
-        " 11 ...00 15 5d 01 02 03 ...... Intel(R) PRO/1000 MT Network Connection",
+        " 11...00 15 5d 01 02 03 ......Intel(R) PRO/1000 MT Network Connection",
     ]
     rest = list(lines)
     assert sum(1 for line in rest if line.endswith("10.0.0.1         10.0.0.5     11")) == 2000

@@ -465,9 +465,9 @@ def _print_sections(host: Host, cmd: Command) -> Iterator[str]:
         label = iface.description or iface.name
         if iface.mac and not iface.loopback:
             mac = iface.mac.replace("-", " ").lower()
-            yield f"{iface.index:>3} ...{mac} ...... {label}"
+            yield f"{iface.index:>3}...{mac} ......{label}"
         else:
-            yield f"{iface.index:>3} {'.' * 27} {label}"
+            yield f"{iface.index:>3}{'.' * 27}{label}"
     yield SEPARATOR
     yield ""
     regex = compile_pattern(cmd.destination) if cmd.destination is not None else None
