@@ -32,10 +32,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "src")
 sys.path.insert(0, SRC)
 
-from routekeeper.backends.linux import PROTO_ROUTEKEEPER, codec  # noqa: E402
-from routekeeper.backends.linux.nlsock import RtnlSocket  # noqa: E402
-from routekeeper.backends.linux.store import Store, StoredRoute  # noqa: E402
 from routekeeper.core.values import IP, PersistentRoute, Prefix  # noqa: E402
+from routekeeper.linux import codec  # noqa: E402
+from routekeeper.linux.nlsock import RtnlSocket  # noqa: E402
+from routekeeper.linux.observe import PROTO_ROUTEKEEPER  # noqa: E402
+from routekeeper.store.linux import Store, StoredRoute  # noqa: E402
 
 GW = "10.0.0.1"
 ADDR = "10.0.0.2"
@@ -116,7 +117,17 @@ def fill(state: str, ns: str, n: int) -> None:
 def daemon(ns: str, state: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC), PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "routekeeper.daemon", "--netns", ns, "--state", state, "--interval", "3600"],
+        [
+            sys.executable,
+            "-m",
+            "routekeeper.linux.keeper.daemon",
+            "--netns",
+            ns,
+            "--state",
+            state,
+            "--interval",
+            "3600",
+        ],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

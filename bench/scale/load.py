@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from routekeeper.backends.sim import Store, _active_columns
 from routekeeper.core import operations as op
 from routekeeper.core.host import Host
 from routekeeper.core.table import RouteTable
 from routekeeper.core.values import IP, Interface, Prefix, Route
+from routekeeper.store.hosts import Store, _active_columns
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 

@@ -16,17 +16,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
-from . import hotfix_link
-from .backends.sim import Store, StoreError, Transaction, default_state_path
-from .core import operations as op
-from .core.events import Event, Kind
-from .core.host import Host
-from .core.operations import Refused
-from .core.profiles import PROFILES, get_profile
-from .core.values import IP, AddressStore, Prefix, ValueParseError
-from .frontends import native, registry
-from .frontends.base import Output
-from .frontends.native import SpecError
+from routekeeper.app import hotfix as hotfix_link
+from routekeeper.core import operations as op
+from routekeeper.core.events import Event, Kind
+from routekeeper.core.host import Host
+from routekeeper.core.operations import Refused
+from routekeeper.core.profiles import PROFILES, get_profile
+from routekeeper.core.values import IP, AddressStore, Prefix, ValueParseError
+from routekeeper.frontends import native, registry
+from routekeeper.frontends.base import Output
+from routekeeper.frontends.native import SpecError
+from routekeeper.store.hosts import Store, StoreError, Transaction, default_state_path
 
 DEFAULT_HOST = "default"
 
@@ -82,12 +82,12 @@ class Context:
     def host(self, commit: bool = True) -> Iterator[Host]:
         """The chosen host for one command; its journal is written back on success when `commit`."""
         if self.backend == "linux":
-            from .backends import linux  # pyroute2 is only needed here
+            from routekeeper.app import linux_session  # pyroute2 is only needed here
 
             try:
-                with linux.session(self.netns, self.state_override) as host:
+                with linux_session.session(self.netns, self.state_override) as host:
                     yield host
-            except (linux.NotPermitted, linux.KernelRefused) as exc:
+            except (linux_session.NotPermitted, linux_session.KernelRefused) as exc:
                 raise Failure(str(exc).removeprefix("routekeeper: ")) from None
             return
         store = self.store()
@@ -155,7 +155,7 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
         if opts["node"]:
             if opts["host"]:
                 raise UsageError("give --host or --node, not both")
-            from .frontends.cluster import run_node_cli
+            from routekeeper.frontends.cluster import run_node_cli
 
             return run_node_cli(ctx, opts["node"], rest, opts["cluster"])
         return dispatch(ctx, rest)
@@ -199,7 +199,7 @@ def dispatch(ctx: Context, rest: list[str]) -> int:
 
 def run_windows(ctx: Context, words: list[str]) -> int:
     if registry.tool_name(words[0]) == "route":
-        from .frontends import route
+        from routekeeper.frontends import route
 
         if route.is_print(words[1:]):
             # Streamed line by line: a table of a million routes never becomes one string.
@@ -576,7 +576,7 @@ def _print_events(ctx: Context, events: list[Event]) -> None:
 def cmd_scenario(ctx: Context, args: list[str]) -> int:
     if not args or args[0] != "run" or len(args) < 2:
         raise UsageError("scenario: expected 'scenario run FILE...'")
-    from .scenario import run_files
+    from routekeeper.app.transcripts import run_files
 
     return run_files(args[1:], ctx.out)
 
@@ -584,32 +584,32 @@ def cmd_scenario(ctx: Context, args: list[str]) -> int:
 def cmd_demo(ctx: Context, args: list[str]) -> int:
     if args:
         raise UsageError("demo takes no arguments")
-    from .demo import run_demo
+    from routekeeper.app.demo import run_demo
 
     run_demo(ctx.out)
     return 0
 
 
 def cmd_hotfix(ctx: Context, args: list[str]) -> int:
-    from .hotfix.cli import main as hotfix_main
+    from routekeeper.hotfix.cli import main as hotfix_main
 
     return hotfix_main(args)
 
 
 def cmd_cluster(ctx: Context, args: list[str]) -> int:
-    from .frontends.cluster import run_cli
+    from routekeeper.frontends.cluster import run_cli
 
     return run_cli(ctx, args)
 
 
 def cmd_keep(ctx: Context, args: list[str]) -> int:
-    from .daemon import main as daemon_main
+    from routekeeper.linux.keeper.daemon import main as daemon_main
 
     return daemon_main(args)
 
 
 def cmd_reg(ctx: Context, args: list[str]) -> int:
-    from .frontends import reg
+    from routekeeper.frontends import reg
 
     if not args or args[0] not in ("export", "import"):
         raise UsageError("reg: expected 'reg export [FILE]' or 'reg import FILE'")

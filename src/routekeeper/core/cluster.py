@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from . import operations as op
-from .events import Event, Kind
-from .host import Host
-from .operations import Refused
-from .values import IP, Address, AddressStore, PersistentRoute, Prefix, Route, mask_length
+from routekeeper.core import operations as op
+from routekeeper.core.events import Event, Kind
+from routekeeper.core.host import Host
+from routekeeper.core.operations import Refused
+from routekeeper.core.values import IP, Address, AddressStore, PersistentRoute, Prefix, Route, mask_length
 
 NAME_FORBIDDEN = set('/,=\\"')
 

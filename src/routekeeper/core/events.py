@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .values import Address, Interface, PersistentRoute, Route
+from routekeeper.core.values import Address, Interface, PersistentRoute, Route
 
 
 class Kind(Enum):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import operations as op
-from .events import Event, Kind
-from .operations import RefusalCode, Refused
-from .profiles import Profile, get_profile
-from .table import RouteTable
-from .values import (
+from routekeeper.core import operations as op
+from routekeeper.core.events import Event, Kind
+from routekeeper.core.operations import RefusalCode, Refused
+from routekeeper.core.profiles import Profile, get_profile
+from routekeeper.core.table import RouteTable
+from routekeeper.core.values import (
     IP,
     LOOPBACK_INDEX,
     Address,

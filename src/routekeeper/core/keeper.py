@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .host import Host
-from .operations import AddRoute, WithdrawRoute
-from .values import PersistentRoute
+from routekeeper.core.host import Host
+from routekeeper.core.operations import AddRoute, WithdrawRoute
+from routekeeper.core.values import PersistentRoute
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .table import RouteTable
+    from routekeeper.core.table import RouteTable
 
 SNAPSHOT_MIN = 2048  # below this many prefixes a family is served by probing the prefix hash
 STALE_MIN = 1024

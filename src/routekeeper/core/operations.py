@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .values import IP, AddressStore, Interface, Origin, Prefix
+from routekeeper.core.values import IP, AddressStore, Interface, Origin, Prefix
 
 
 class RefusalCode(Enum):

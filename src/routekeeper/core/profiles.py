@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .events import Kind
-from .operations import RefusalCode
-from .values import IP, Address, Interface, Origin, Prefix, Route, unspecified
+from routekeeper.core.events import Kind
+from routekeeper.core.operations import RefusalCode
+from routekeeper.core.values import IP, Address, Interface, Origin, Prefix, Route, unspecified
 
 if TYPE_CHECKING:
-    from .host import Host
-    from .operations import AddAddress
+    from routekeeper.core.host import Host
+    from routekeeper.core.operations import AddAddress
 
 SYSTEM_METRIC = 256
 MULTICAST_V4 = Prefix(4, 0xE0000000, 4)

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import lpm
-from .values import BITS, IP, Origin, Prefix, Route, RouteKey
+from routekeeper.core import lpm
+from routekeeper.core.values import BITS, IP, Origin, Prefix, Route, RouteKey
 
 if TYPE_CHECKING:
-    from .lpm import Forwarding
+    from routekeeper.core.lpm import Forwarding
 
 # A cost function: the total metric of a route, or None when the route may not be used
 # (its interface is disconnected, disabled or gone).

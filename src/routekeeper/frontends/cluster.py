@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TextIO
 
-from ..core.cluster import (
+from routekeeper.core.cluster import (
     PROPERTY_NAMES,
     Cluster,
     ClusterError,
@@ -45,10 +45,10 @@ from ..core.cluster import (
     SetPreferredOwners,
     SetResourceProperties,
 )
-from ..core.host import Host
-from ..core.profiles import PROFILES
-from ..core.values import IP, Prefix, ValueParseError
-from .base import Output
+from routekeeper.core.host import Host
+from routekeeper.core.profiles import PROFILES
+from routekeeper.core.values import IP, Prefix, ValueParseError
+from routekeeper.frontends.base import Output
 
 # Win32 error codes and their system messages (winerror.h), for the refusals the core can make.
 WIN32 = {
@@ -781,8 +781,8 @@ def select_cluster(args: list[str]) -> _Selection:
 
 def run_cli(ctx: ContextLike, args: list[str]) -> int:
     """`routekeeper cluster ARGS`: one store transaction; writes stdout/stderr, returns the exit status."""
-    from ..backends import cluster_store as cs
-    from ..backends.sim import StoreError
+    from routekeeper.store import clusters as cs
+    from routekeeper.store.hosts import StoreError
 
     sel = select_cluster(args)
     words = sel.args
@@ -817,7 +817,7 @@ def _emit(ctx: ContextLike, result: Output) -> None:
 
 
 def _pick(tx: Any, name: str | None) -> str:
-    from ..backends import cluster_store as cs
+    from routekeeper.store import clusters as cs
 
     names = cs.cluster_names(tx)
     if name is not None:
@@ -833,7 +833,7 @@ def _pick(tx: Any, name: str | None) -> str:
 
 
 def _cli_only(ctx: ContextLike, tx: Any, words: list[str], store: Any) -> int:
-    from ..backends import cluster_store as cs
+    from routekeeper.store import clusters as cs
 
     sub, rest = words[0].lower(), words[1:]
     if sub == "list":
@@ -867,7 +867,7 @@ def resolve_node(store: Any, node: str, cluster: str | None = None, require_up: 
     is refused: a stopped machine runs no commands (its stored state waits for `cluster restore`).
     Raises ClusterCliError with the line to show.
     """
-    from ..backends import cluster_store as cs
+    from routekeeper.store import clusters as cs
 
     with store.transaction() as tx:
         name = _pick(tx, cluster)
@@ -891,8 +891,8 @@ def run_node_cli(ctx: Any, node: str, words: list[str], cluster: str | None = No
 
     Windows tools are refused on a node that is down. Errors from the command itself propagate as
     they do for `--host` (the caller's handler turns them into messages and exit codes)."""
-    from ..cli import dispatch
-    from .registry import is_tool
+    from routekeeper.cli import dispatch
+    from routekeeper.frontends.registry import is_tool
 
     try:
         ctx.host_name = resolve_node(ctx.store(), node, cluster, require_up=bool(words) and is_tool(words[0]))

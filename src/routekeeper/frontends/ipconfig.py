@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..core.host import Host
-from ..core.values import Address, Interface
-from .base import Output
-from .render import default_routes, ip_text, lines_text, listed_interfaces, mask_text, scoped
+from routekeeper.core.host import Host
+from routekeeper.core.values import Address, Interface
+from routekeeper.frontends.base import Output
+from routekeeper.frontends.render import (
+    default_routes,
+    ip_text,
+    lines_text,
+    listed_interfaces,
+    mask_text,
+    scoped,
+)
 
 # Every label is 35 characters up to its colon, as ipconfig pads them; the value follows one space on.
 MEDIA = "   Media State . . . . . . . . . . . :"

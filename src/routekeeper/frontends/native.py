@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from ..core.host import Host
-from ..core.operations import RefusalCode, Refused
-from ..core.values import IP, Interface, PersistentRoute, Prefix, Route, ValueParseError, parse_mac
-from .base import tokenize
+from routekeeper.core.host import Host
+from routekeeper.core.operations import RefusalCode, Refused
+from routekeeper.core.values import IP, Interface, PersistentRoute, Prefix, Route, ValueParseError, parse_mac
+from routekeeper.frontends.base import tokenize
 
 SPEED_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "t": 1_000_000_000_000}
 INTERFACE_KEYS = ("index", "name", "description", "mac", "speed", "metric", "mtu", "connected")

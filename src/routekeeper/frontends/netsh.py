@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from ..core import operations as op
-from ..core.host import Host
-from ..core.operations import RefusalCode, Refused
-from ..core.values import IP, AddressStore, Interface, Origin, Prefix, ValueParseError, unspecified
-from ..core.values import mask_length as contiguous_length
-from .base import Output
-from .render import (
+from routekeeper.core import operations as op
+from routekeeper.core.host import Host
+from routekeeper.core.operations import RefusalCode, Refused
+from routekeeper.core.values import IP, AddressStore, Interface, Origin, Prefix, ValueParseError, unspecified
+from routekeeper.core.values import mask_length as contiguous_length
+from routekeeper.frontends.base import Output
+from routekeeper.frontends.render import (
     RowOrder,
     apply_all,
     by_index,

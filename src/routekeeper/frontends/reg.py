@@ -20,10 +20,18 @@ from __future__ import annotations
 
 import re
 
-from ..core import operations as op
-from ..core.host import Host
-from ..core.values import IP, Origin, PersistentRoute, Prefix, ValueParseError, mask_int, mask_length
-from .render import ip_text, mask_text, persistent_sort_key
+from routekeeper.core import operations as op
+from routekeeper.core.host import Host
+from routekeeper.core.values import (
+    IP,
+    Origin,
+    PersistentRoute,
+    Prefix,
+    ValueParseError,
+    mask_int,
+    mask_length,
+)
+from routekeeper.frontends.render import ip_text, mask_text, persistent_sort_key
 
 KEY = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\PersistentRoutes"
 HEADER = "Windows Registry Editor Version 5.00"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from ..core.host import Host
-from .base import Output
+from routekeeper.core.host import Host
+from routekeeper.frontends.base import Output
 
 TOOLS = {
     "route": "routekeeper.frontends.route",

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 
-from ..core import operations as op
-from ..core.host import Host
-from ..core.values import BITS, IP, Interface, PersistentRoute, Prefix, Route, RouteKey, mask_int
+from routekeeper.core import operations as op
+from routekeeper.core.host import Host
+from routekeeper.core.values import BITS, IP, Interface, PersistentRoute, Prefix, Route, RouteKey, mask_int
 
 SEPARATOR = "=" * 75
 DEFAULT_V4 = Prefix(4, 0, 0)

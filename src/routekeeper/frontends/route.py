@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..core import operations as op
-from ..core.host import Host
-from ..core.operations import RefusalCode, Refused
-from ..core.values import (
+from routekeeper.core import operations as op
+from routekeeper.core.host import Host
+from routekeeper.core.operations import RefusalCode, Refused
+from routekeeper.core.values import (
     BITS,
     IP,
     Address,
@@ -26,9 +26,9 @@ from ..core.values import (
     ValueParseError,
     mask_int,
 )
-from ..core.values import mask_length as contiguous_length
-from .base import Output
-from .render import (
+from routekeeper.core.values import mask_length as contiguous_length
+from routekeeper.frontends.base import Output
+from routekeeper.frontends.render import (
     SEPARATOR,
     RowOrder,
     apply_all,

@@ -18,7 +18,7 @@ taken where the report is silent are listed in :mod:`.verdict` and ``docs/hotfix
 
 from __future__ import annotations
 
-from .errors import (
+from routekeeper.hotfix.errors import (
     DataFileError,
     FactsError,
     HotfixInputError,
@@ -27,12 +27,12 @@ from .errors import (
     UsageError,
     VersionError,
 )
-from .facts import FileFact, HostFacts, facts_from_mapping, merge_facts
-from .inventory import decode_inventory, parse_inventories, parse_inventory
-from .products import Arch, OtherProduct, Product, identify_os, normalize_arch, parse_sp
-from .tables import FileRow, HotfixFile, hotfix_files, load_rows, rows_for
-from .verdict import FileCheck, Status, Verdict, check, verdict_for_inventory
-from .versions import (
+from routekeeper.hotfix.facts import FileFact, HostFacts, facts_from_mapping, merge_facts
+from routekeeper.hotfix.inventory import decode_inventory, parse_inventories, parse_inventory
+from routekeeper.hotfix.products import Arch, OtherProduct, Product, identify_os, normalize_arch, parse_sp
+from routekeeper.hotfix.tables import FileRow, HotfixFile, hotfix_files, load_rows, rows_for
+from routekeeper.hotfix.verdict import FileCheck, Status, Verdict, check, verdict_for_inventory
+from routekeeper.hotfix.versions import (
     Branch,
     Classification,
     Family,

@@ -27,13 +27,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import DataFileError, HotfixInputError, UsageError
-from .facts import FileFact, HostFacts, basename, merge_facts
-from .inventory import decode_inventory, parse_inventory
-from .products import OtherProduct, identify_os, normalize_arch, parse_sp
-from .tables import FileRow, rows_for
-from .verdict import SUPPORTED, Status, Verdict, check, describe_host
-from .versions import build_for, level_name
+from routekeeper.hotfix.errors import DataFileError, HotfixInputError, UsageError
+from routekeeper.hotfix.facts import FileFact, HostFacts, basename, merge_facts
+from routekeeper.hotfix.inventory import decode_inventory, parse_inventory
+from routekeeper.hotfix.products import OtherProduct, identify_os, normalize_arch, parse_sp
+from routekeeper.hotfix.tables import FileRow, rows_for
+from routekeeper.hotfix.verdict import SUPPORTED, Status, Verdict, check, describe_host
+from routekeeper.hotfix.versions import build_for, level_name
 
 __all__ = ["build_parser", "main", "render_files", "render_verdict"]
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from .errors import FactsError
-from .products import OtherProduct, Product, identify_os, normalize_arch, parse_sp
-from .versions import parse_version
+from routekeeper.hotfix.errors import FactsError
+from routekeeper.hotfix.products import OtherProduct, Product, identify_os, normalize_arch, parse_sp
+from routekeeper.hotfix.versions import parse_version
 
 __all__ = ["FileFact", "HostFacts", "basename", "facts_from_mapping", "merge_facts"]
 

@@ -35,10 +35,10 @@ import csv
 import re
 from dataclasses import dataclass, field
 
-from .errors import FactsError, InventoryError, VersionError
-from .facts import FileFact, HostFacts, basename, merge_facts
-from .products import Arch
-from .versions import parse_version
+from routekeeper.hotfix.errors import FactsError, InventoryError, VersionError
+from routekeeper.hotfix.facts import FileFact, HostFacts, basename, merge_facts
+from routekeeper.hotfix.products import Arch
+from routekeeper.hotfix.versions import parse_version
 
 __all__ = ["decode_inventory", "parse_inventory", "parse_inventories"]
 

@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .errors import FactsError
-from .versions import Family, level_name
+from routekeeper.hotfix.errors import FactsError
+from routekeeper.hotfix.versions import Family, level_name
 
 __all__ = [
     "Arch",

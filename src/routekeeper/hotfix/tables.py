@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from .errors import DataFileError, VersionError
-from .products import Arch
-from .versions import Family, FileVersion, parse_version
+from routekeeper.hotfix.errors import DataFileError, VersionError
+from routekeeper.hotfix.products import Arch
+from routekeeper.hotfix.versions import Family, FileVersion, parse_version
 
 __all__ = [
     "COLUMNS",

@@ -42,12 +42,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .errors import FactsError, HotfixInputError, UnclassifiableVersionError
-from .facts import FileFact, HostFacts, facts_from_mapping
-from .inventory import parse_inventory
-from .products import Arch, OtherProduct, Product, identify_os, normalize_arch
-from .tables import HotfixFile, hotfix_files
-from .versions import (
+from routekeeper.hotfix.errors import FactsError, HotfixInputError, UnclassifiableVersionError
+from routekeeper.hotfix.facts import FileFact, HostFacts, facts_from_mapping
+from routekeeper.hotfix.inventory import parse_inventory
+from routekeeper.hotfix.products import Arch, OtherProduct, Product, identify_os, normalize_arch
+from routekeeper.hotfix.tables import HotfixFile, hotfix_files
+from routekeeper.hotfix.versions import (
     Branch,
     Classification,
     Family,

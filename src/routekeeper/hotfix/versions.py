@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .errors import UnclassifiableVersionError, VersionError
+from routekeeper.hotfix.errors import UnclassifiableVersionError, VersionError
 
 __all__ = [
     "Branch",

@@ -1,0 +1,29 @@
+"""The transcript sets are complete: the shared ones are there, and the project's own cover every profile
+and tool. (tests/app/test_transcripts.py runs every file.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from routekeeper.app.transcripts import parse
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "scenarios"
+OWN = ROOT / "tests" / "scenarios"
+# Host transcripts only: cluster transcripts (`# cluster:` first line) have a runner of their own.
+OWN_HOSTS = sorted(p for p in OWN.glob("*.txt") if p.read_text(encoding="utf-8").startswith("# host:"))
+
+
+def test_both_sets_are_there() -> None:
+    assert len(list(SHARED.glob("*.txt"))) >= 3
+    assert len(OWN_HOSTS) >= 30
+
+
+def test_own_transcripts_cover_every_profile_and_tool() -> None:
+    profiles, tools = set(), set()
+    for path in OWN_HOSTS:
+        transcript = parse(path)
+        profiles.add(transcript.profile)
+        tools |= {step.text.split()[0].lower() for step in transcript.steps if step.kind == "command"}
+    assert profiles == {"hotfix", "prehotfix", "linux"}
+    assert {"route", "netsh", "ipconfig"} <= tools
