@@ -21,7 +21,8 @@ import numpy as np
 
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
-from routekeeper.core.table import RouteColumns, RouteTable
+from routekeeper.core.table.columns import RouteColumns
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import (
     IP,
     Address,
