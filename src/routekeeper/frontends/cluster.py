@@ -23,17 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TextIO
 
-from routekeeper.core.cluster import (
-    PROPERTY_NAMES,
-    Cluster,
-    ClusterError,
-    ClusterEvent,
+from routekeeper.core.cluster.errors import ClusterError, ClusterRefused
+from routekeeper.core.cluster.events import ClusterEvent
+from routekeeper.core.cluster.members import PROPERTY_NAMES, IPProperties, NodeState
+from routekeeper.core.cluster.model import Cluster
+from routekeeper.core.cluster.operations import (
     ClusterOperation,
-    ClusterRefused,
     FailNode,
-    IPProperties,
     MoveGroup,
-    NodeState,
     OfflineGroup,
     OfflineResource,
     OnlineGroup,
