@@ -779,7 +779,7 @@ def select_cluster(args: list[str]) -> _Selection:
 def run_cli(ctx: ContextLike, args: list[str]) -> int:
     """`routekeeper cluster ARGS`: one store transaction; writes stdout/stderr, returns the exit status."""
     from routekeeper.store import clusters as cs
-    from routekeeper.store.hosts import StoreError
+    from routekeeper.store.errors import StoreError
 
     sel = select_cluster(args)
     words = sel.args

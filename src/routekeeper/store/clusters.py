@@ -26,7 +26,8 @@ from routekeeper.core.cluster.members import (
 from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.events import Kind
 from routekeeper.core.values import IP, Prefix
-from routekeeper.store.hosts import StoreError, Transaction
+from routekeeper.store.errors import StoreError
+from routekeeper.store.hosts import Transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_clusters (
