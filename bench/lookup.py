@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from routekeeper.core.table import RouteTable
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import IP, Route
 
 

@@ -38,7 +38,7 @@ def measure(kind: str, n4: int, n6: int) -> dict:
 
     result: dict = {"kind": kind, "routes": n4 + n6}
     if kind == "routekeeper":
-        from routekeeper.core.table import RouteTable
+        from routekeeper.core.table.routes import RouteTable
 
         routes = full_table_routes(n4, n6)
         gc.collect()

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from routekeeper.core import operations as op
-from routekeeper.core.cluster import Cluster, IPProperties
+from routekeeper.core.cluster.members import IPProperties
+from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.host import Host
 from routekeeper.core.values import IP, Interface, Prefix
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from routekeeper.core import operations as op
 from routekeeper.core.host import Host
-from routekeeper.core.table import RouteTable
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import IP, Interface, Prefix, Route
 from routekeeper.store.hosts import Store, _active_columns
 

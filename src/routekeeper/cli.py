@@ -26,7 +26,8 @@ from routekeeper.core.values import IP, AddressStore, Prefix, ValueParseError
 from routekeeper.frontends import native, registry
 from routekeeper.frontends.base import Output
 from routekeeper.frontends.native import SpecError
-from routekeeper.store.hosts import Store, StoreError, Transaction, default_state_path
+from routekeeper.store.errors import StoreError
+from routekeeper.store.hosts import Store, Transaction, default_state_path
 
 DEFAULT_HOST = "default"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from routekeeper.cli import Context
-from routekeeper.core.cluster import Cluster
+from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.values import IP
 from routekeeper.frontends.cluster import ClusterCliError, resolve_node, run, run_cli, run_node_cli
 from routekeeper.store.hosts import Store

@@ -11,7 +11,8 @@ import pytest
 
 from routekeeper.core import operations as op
 from routekeeper.core.host import Host
-from routekeeper.core.table import RouteColumns, RouteTable
+from routekeeper.core.table.columns import RouteColumns
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import IP, Interface, Origin, Prefix, Route
 from routekeeper.store.hosts import Store
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from routekeeper.cli import Context
-from routekeeper.core.cluster import FailNode, MoveGroup, OnlineGroup, PauseNode
+from routekeeper.core.cluster.operations import FailNode, MoveGroup, OnlineGroup, PauseNode
 from routekeeper.core.values import IP
 from routekeeper.frontends.cluster import run_cli
 from routekeeper.store.clusters import (

@@ -17,7 +17,9 @@ from routekeeper.core import operations as op
 from routekeeper.core.host import Host
 from routekeeper.core.operations import Refused
 from routekeeper.core.values import IP, Interface, Prefix
-from routekeeper.store.hosts import SCHEMA_VERSION, Store, StoreError
+from routekeeper.store.errors import StoreError
+from routekeeper.store.hosts import Store
+from routekeeper.store.schema import SCHEMA_VERSION
 
 ip, pfx = IP.parse, Prefix.parse
 SRC = str(Path(__file__).resolve().parents[2] / "src")

@@ -117,7 +117,7 @@ def run_cluster(state: str, words: list[str]) -> tuple[int, str]:
     if "cluster" in cli.COMMANDS:
         return _rk(state, ["cluster", *words])
     from routekeeper.frontends.cluster import run_cli
-    from routekeeper.store.hosts import StoreError
+    from routekeeper.store.errors import StoreError
 
     buffer = io.StringIO()
     ctx = cli.Context(buffer, buffer, state, cli.DEFAULT_HOST)

@@ -14,7 +14,7 @@ from routekeeper.core import operations as op
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.profiles import Profile, get_profile
-from routekeeper.core.table import RouteTable
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import (
     IP,
     LOOPBACK_INDEX,

@@ -23,17 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TextIO
 
-from routekeeper.core.cluster import (
-    PROPERTY_NAMES,
-    Cluster,
-    ClusterError,
-    ClusterEvent,
+from routekeeper.core.cluster.errors import ClusterError, ClusterRefused
+from routekeeper.core.cluster.events import ClusterEvent
+from routekeeper.core.cluster.members import PROPERTY_NAMES, IPProperties, NodeState
+from routekeeper.core.cluster.model import Cluster
+from routekeeper.core.cluster.operations import (
     ClusterOperation,
-    ClusterRefused,
     FailNode,
-    IPProperties,
     MoveGroup,
-    NodeState,
     OfflineGroup,
     OfflineResource,
     OnlineGroup,
@@ -782,7 +779,7 @@ def select_cluster(args: list[str]) -> _Selection:
 def run_cli(ctx: ContextLike, args: list[str]) -> int:
     """`routekeeper cluster ARGS`: one store transaction; writes stdout/stderr, returns the exit status."""
     from routekeeper.store import clusters as cs
-    from routekeeper.store.hosts import StoreError
+    from routekeeper.store.errors import StoreError
 
     sel = select_cluster(args)
     words = sel.args

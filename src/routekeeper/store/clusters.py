@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from routekeeper.core.cluster import (
-    Cluster,
-    ClusterEvent,
-    ClusterKind,
+from routekeeper.core.cluster.events import ClusterEvent, ClusterKind
+from routekeeper.core.cluster.members import (
     Group,
     IPProperties,
     IPResource,
@@ -25,9 +23,11 @@ from routekeeper.core.cluster import (
     Plumbed,
     ResourceState,
 )
+from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.events import Kind
 from routekeeper.core.values import IP, Prefix
-from routekeeper.store.hosts import StoreError, Transaction
+from routekeeper.store.errors import StoreError
+from routekeeper.store.hosts import Transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_clusters (

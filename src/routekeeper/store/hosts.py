@@ -4,6 +4,9 @@ Every command is one `BEGIN IMMEDIATE` transaction: load the host, run the comma
 back what the host's journal says changed (never the whole host), and commit. A command that fails
 rolls back, so the file is exactly as it was. Concurrent processes serialise on SQLite's write lock
 (WAL mode, generous busy timeout), so two writers at once both succeed.
+
+The file's format (schema, version checks, migrations) is `schema`; this module reads and writes
+the hosts' rows.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import numpy as np
 
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
-from routekeeper.core.table import RouteColumns, RouteTable
+from routekeeper.core.table.columns import ORIGINS, RouteColumns
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import (
     IP,
     Address,
@@ -32,76 +36,10 @@ from routekeeper.core.values import (
     Prefix,
     Route,
 )
-
-SCHEMA_VERSION = 2
-APPLICATION_ID = 0x524B5052  # "RKPR": tells our files from other SQLite files
-
-# Addresses are INTEGER columns (SQLite hands integers to Python, and to `group_concat`, far faster than
-# BLOBs): an address is (hi, version, lo) with
-#   IPv4: hi = (value << 32) - 2**63, lo = 0
-#   IPv6: hi = (value >> 64) - 2**63, lo = (value & (2**64 - 1)) - 2**63
-# so that ordering by (hi, version, lo) is the order schema 1 gave its 4- and 16-byte big-endian BLOBs
-# (memcmp, shorter first). The route and persistent keys are WITHOUT ROWID tables clustered on those
-# columns: a host's routes are read in exactly the order schema 1 read them (its primary-key index),
-# which is the order a loaded table iterates in, with one sequential scan.
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE hosts (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, profile TEXT NOT NULL,
-    product TEXT, sp INTEGER, arch TEXT, pending_profile TEXT
-);
-CREATE TABLE interfaces (
-    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL, mac TEXT NOT NULL,
-    speed INTEGER NOT NULL, connected INTEGER NOT NULL, enabled INTEGER NOT NULL,
-    metric INTEGER, mtu INTEGER NOT NULL, loopback INTEGER NOT NULL, promote INTEGER NOT NULL,
-    dhcp INTEGER NOT NULL,
-    PRIMARY KEY (host_id, idx)
-);
-CREATE TABLE log (
-    id INTEGER PRIMARY KEY, host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
-    at TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
-    reason TEXT NOT NULL, manual INTEGER NOT NULL, prefix TEXT
-);
-CREATE INDEX log_prefix ON log (host_id, prefix);
-CREATE TABLE addresses (
-    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
-    ifindex INTEGER NOT NULL,
-    ip_hi INTEGER NOT NULL, version INTEGER NOT NULL CHECK (version IN (4, 6)), ip_lo INTEGER NOT NULL,
-    length INTEGER NOT NULL, ord INTEGER NOT NULL, skipassource INTEGER NOT NULL, store TEXT NOT NULL,
-    PRIMARY KEY (host_id, ifindex, ip_hi, version, ip_lo)
-);
-CREATE TABLE route_kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE routes (
-    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
-    held INTEGER NOT NULL,
-    net_hi INTEGER NOT NULL, version INTEGER NOT NULL CHECK (version IN (4, 6)), net_lo INTEGER NOT NULL,
-    length INTEGER NOT NULL, ifindex INTEGER NOT NULL,
-    nh_hi INTEGER NOT NULL, nh_version INTEGER NOT NULL CHECK (nh_version IN (4, 6)),
-    nh_lo INTEGER NOT NULL,
-    metric INTEGER NOT NULL, origin TEXT NOT NULL, bound INTEGER NOT NULL, persistent INTEGER NOT NULL,
-    src_hi INTEGER, src_version INTEGER CHECK (src_version IN (4, 6)), src_lo INTEGER,
-    onlink INTEGER NOT NULL, kind INTEGER NOT NULL REFERENCES route_kinds(id),
-    PRIMARY KEY (host_id, held, net_hi, version, net_lo, length, ifindex, nh_hi, nh_version, nh_lo)
-) WITHOUT ROWID;
-CREATE TABLE persistent (
-    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
-    net_hi INTEGER NOT NULL, version INTEGER NOT NULL CHECK (version IN (4, 6)), net_lo INTEGER NOT NULL,
-    length INTEGER NOT NULL,
-    nh_hi INTEGER NOT NULL, nh_version INTEGER NOT NULL CHECK (nh_version IN (4, 6)),
-    nh_lo INTEGER NOT NULL,
-    ifindex INTEGER NOT NULL,
-    metric INTEGER NOT NULL, origin TEXT NOT NULL, parked INTEGER NOT NULL, last_placed INTEGER,
-    PRIMARY KEY (host_id, net_hi, version, net_lo, length, nh_hi, nh_version, nh_lo, ifindex)
-) WITHOUT ROWID;
-"""
-# The tables schema 2 changed (what a migration from schema 1 rebuilds); the others are as they were.
-ADDRESS_TABLES = ("addresses", "routes", "persistent")
+from routekeeper.store.errors import StoreError
+from routekeeper.store.schema import SIGN, check_schema, cols_ip, ip_cols
 
 UNBOUND = -1  # the persistent table's stand-in for "no interface binding" (part of the key)
-SIGN = 1 << 63
-M64 = (1 << 64) - 1
-ORIGINS = tuple(Origin)  # RouteColumns.origin indexes this
 ORIGIN_OF = {o.value: o for o in Origin}
 ROUTE_KEY = " AND ".join(
     f"{c} = ?"
@@ -144,10 +82,6 @@ class HostFacts:
     pending_profile: str | None = None
 
 
-class StoreError(Exception):
-    """The state file cannot be used; the message is one line for the user."""
-
-
 def default_state_path() -> Path:
     env = os.environ.get("ROUTEKEEPER_STATE")
     if env:
@@ -156,26 +90,13 @@ def default_state_path() -> Path:
     return Path(base) / "routekeeper" / "state.db"
 
 
-def _ip_cols(ip: IP) -> tuple[int, int, int]:
-    """(hi, version, lo) of an address (the encoding described above SCHEMA)."""
-    if ip.version == 4:
-        return (ip.value << 32) - SIGN, 4, 0
-    return (ip.value >> 64) - SIGN, 6, (ip.value & M64) - SIGN
-
-
-def _cols_ip(hi: int, version: int, lo: int) -> IP:
-    if version == 4:
-        return IP(4, (hi + SIGN) >> 32)
-    return IP(6, ((hi + SIGN) << 64) | (lo + SIGN))
-
-
 def _prefix_cols(prefix: Prefix) -> tuple[int, int, int, int]:
-    hi, version, lo = _ip_cols(prefix.address)
+    hi, version, lo = ip_cols(prefix.address)
     return hi, version, lo, prefix.length
 
 
 def _cols_prefix(hi: int, version: int, lo: int, length: int) -> Prefix:
-    return Prefix(version, _cols_ip(hi, version, lo).value, length)
+    return Prefix(version, cols_ip(hi, version, lo).value, length)
 
 
 def _parse_ints(text: str | None, count: int) -> np.ndarray:
@@ -217,7 +138,7 @@ def _intern_ips(v6: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[list[IP
     if (key[first][index] != key).any():
         _, first, index = np.unique(key, axis=0, return_index=True, return_inverse=True)
     ips = [
-        _cols_ip(h, 6 if v else 4, low)
+        cols_ip(h, 6 if v else 4, low)
         for h, low, v in zip(hi[first].tolist(), lo[first].tolist(), v6[first].tolist(), strict=True)
     ]
     return ips, index.reshape(-1)
@@ -238,75 +159,13 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self._check_schema()
+            check_schema(self.conn, self.path)
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise StoreError(f"{self.path} is not a routekeeper state file ({exc})") from None
 
     def close(self) -> None:
         self.conn.close()
-
-    def _check_schema(self) -> None:
-        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if app_id == 0 and tables == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Another process may have created it between our look and our lock.
-                if self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
-                    for statement in SCHEMA.split(";"):
-                        if statement.strip():
-                            self.conn.execute(statement)
-                    self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                    self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            return
-        if app_id != APPLICATION_ID:
-            raise StoreError(f"{self.path} is not a routekeeper state file")
-        version = self._schema_version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer routekeeper (schema {version}, this one "
-                f"reads up to {SCHEMA_VERSION}); upgrade routekeeper"
-            )
-        if version == 1:
-            self._migrate_from_1()
-        elif version < SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} uses schema {version}, which this routekeeper cannot migrate; "
-                "export its routes with an older version and start a new state file"
-            )
-
-    def _schema_version(self) -> int:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
-
-    def _migrate_from_1(self) -> None:
-        """Rewrite a schema-1 file (addresses as BLOBs) to schema 2 in place, in one transaction.
-
-        Under the write lock the version is read again: of two processes opening the same old file,
-        the second finds it migrated. A crash part-way leaves the file at schema 1 (the transaction
-        never committed). Rows are copied in schema 1's key order, which schema 2's keys keep."""
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            if self._schema_version() == 1:
-                for table in ADDRESS_TABLES:
-                    c.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
-                for statement in SCHEMA.split(";"):
-                    if any(f"CREATE TABLE {t} " in statement for t in (*ADDRESS_TABLES, "route_kinds")):
-                        c.execute(statement)
-                _copy_v1(c)
-                for table in ADDRESS_TABLES:
-                    c.execute(f"DROP TABLE {table}_v1")
-                c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
 
     # ------------------------------------------------------------------ transactions
     @contextmanager
@@ -399,7 +258,7 @@ class Transaction:
             )
         ]  # fmt: skip
         addresses = [
-            Address(_cols_ip(hi, version, lo), length, ifindex, order, bool(skip), AddressStore(store))
+            Address(cols_ip(hi, version, lo), length, ifindex, order, bool(skip), AddressStore(store))
             for (ifindex, hi, version, lo, length, order, skip, store) in c.execute(
                 "SELECT ifindex, ip_hi, version, ip_lo, length, ord, skipassource, store FROM addresses "
                 "WHERE host_id = ? ORDER BY ord, rowid",
@@ -410,9 +269,9 @@ class Transaction:
         kinds = dict(c.execute("SELECT id, name FROM route_kinds"))
         held = [
             Route(
-                _cols_prefix(net_hi, version, net_lo, length), ifindex, _cols_ip(nh_hi, nh_version, nh_lo),
+                _cols_prefix(net_hi, version, net_lo, length), ifindex, cols_ip(nh_hi, nh_version, nh_lo),
                 metric, ORIGIN_OF[origin], bool(bound), bool(pers),
-                _cols_ip(src_hi, src_version, src_lo) if src_version is not None else None,
+                cols_ip(src_hi, src_version, src_lo) if src_version is not None else None,
                 bool(onlink), kinds[kind],
             )
             for (
@@ -429,7 +288,7 @@ class Transaction:
         persistent = [
             (
                 PersistentRoute(
-                    _cols_prefix(net_hi, version, net_lo, length), _cols_ip(nh_hi, nh_version, nh_lo),
+                    _cols_prefix(net_hi, version, net_lo, length), cols_ip(nh_hi, nh_version, nh_lo),
                     metric, None if ifindex == UNBOUND else ifindex, ORIGIN_OF[origin],
                 ),
                 bool(parked),
@@ -503,7 +362,7 @@ class Transaction:
             return
         ver = cols.version.astype(np.int64)
         net_hi, net_lo = _encode_addresses(cols.version, cols.hi, cols.lo)
-        pool = np.array([_ip_cols(ip) for ip in cols.ips] or [(0, 4, 0)], np.int64)
+        pool = np.array([ip_cols(ip) for ip in cols.ips] or [(0, 4, 0)], np.int64)
         nh = pool[cols.nexthop]
         has_src = cols.prefsrc >= 0
         src = pool[np.maximum(cols.prefsrc, 0)]
@@ -571,7 +430,7 @@ class Transaction:
             c.execute(
                 "DELETE FROM addresses WHERE host_id = ? AND ifindex = ? AND ip_hi = ? AND version = ? "
                 "AND ip_lo = ?",
-                (host_id, a.ifindex, *_ip_cols(a.ip)),
+                (host_id, a.ifindex, *ip_cols(a.ip)),
             )
         elif k in (Kind.ROUTE_ADDED, Kind.ROUTE_RESTORED, Kind.ROUTE_CHANGED):
             assert e.route is not None
@@ -590,7 +449,7 @@ class Transaction:
             if r.persistent and r.manual and not r.bound:
                 c.execute(
                     f"UPDATE persistent SET last_placed = ? WHERE host_id = ? AND {PERSISTENT_KEY}",
-                    (r.ifindex, host_id, *_prefix_cols(r.prefix), *_ip_cols(r.nexthop), UNBOUND),
+                    (r.ifindex, host_id, *_prefix_cols(r.prefix), *ip_cols(r.nexthop), UNBOUND),
                 )
         elif k is Kind.ROUTE_HELD:
             assert e.route is not None
@@ -626,13 +485,13 @@ class Transaction:
     def _delete_route(self, host_id: int, r: Route, held: int) -> None:
         self.conn.execute(
             f"DELETE FROM routes WHERE host_id = ? AND {ROUTE_KEY}",
-            (host_id, held, *_prefix_cols(r.prefix), r.ifindex, *_ip_cols(r.nexthop)),
+            (host_id, held, *_prefix_cols(r.prefix), r.ifindex, *ip_cols(r.nexthop)),
         )
 
     def _route_row(self, host_id: int, r: Route, held: int) -> tuple:
-        src = _ip_cols(r.prefsrc) if r.prefsrc is not None else (None, None, None)
+        src = ip_cols(r.prefsrc) if r.prefsrc is not None else (None, None, None)
         return (
-            host_id, held, *_prefix_cols(r.prefix), r.ifindex, *_ip_cols(r.nexthop), r.metric,
+            host_id, held, *_prefix_cols(r.prefix), r.ifindex, *ip_cols(r.nexthop), r.metric,
             r.origin.value, int(r.bound), int(r.persistent), *src, int(r.onlink_flag),
             self._kind_id(r.kind),
         )  # fmt: skip
@@ -654,7 +513,7 @@ class Transaction:
     @staticmethod
     def _pkey_row(host_id: int, p: PersistentRoute) -> tuple:
         ifindex = UNBOUND if p.ifindex is None else p.ifindex
-        return (host_id, *_prefix_cols(p.prefix), *_ip_cols(p.nexthop), ifindex)
+        return (host_id, *_prefix_cols(p.prefix), *ip_cols(p.nexthop), ifindex)
 
     def _put_interface(self, host_id: int, i: Interface) -> None:
         self.conn.execute(
@@ -670,7 +529,7 @@ class Transaction:
         self.conn.execute(
             "INSERT OR REPLACE INTO addresses VALUES (?,?,?,?,?,?,?,?,?)",
             (
-                host_id, a.ifindex, *_ip_cols(a.ip), a.length, a.order, int(a.skipassource),
+                host_id, a.ifindex, *ip_cols(a.ip), a.length, a.order, int(a.skipassource),
                 a.store.value,
             ),
         )  # fmt: skip
@@ -735,52 +594,6 @@ def _ascending(keys: tuple[np.ndarray, ...]) -> bool:
         if not tied.size:
             return True
     return False
-
-
-def _copy_v1(c: sqlite3.Connection) -> None:
-    """Schema 1's rows (BLOB addresses) into schema 2's tables, each in its key order."""
-
-    def ip(blob: bytes) -> tuple[int, int, int]:
-        return _ip_cols(IP(4 if len(blob) == 4 else 6, int.from_bytes(blob, "big")))
-
-    c.executemany(
-        "INSERT INTO addresses VALUES (?,?,?,?,?,?,?,?,?)",
-        (
-            (host, ifindex, *ip(blob), length, order, skip, store)
-            for host, ifindex, blob, length, order, skip, store in c.execute(
-                "SELECT host_id, ifindex, ip, length, ord, skipassource, store FROM addresses_v1 "
-                "ORDER BY rowid"
-            ).fetchall()
-        ),
-    )
-    c.execute("INSERT INTO route_kinds (name) SELECT DISTINCT kind FROM routes_v1 ORDER BY kind")
-    kinds = {name: i for i, name in c.execute("SELECT id, name FROM route_kinds")}
-    c.executemany(
-        f"INSERT INTO routes VALUES ({', '.join('?' * 19)})",
-        (
-            (
-                host, held, *ip(net), length, ifindex, *ip(nh), metric, origin, bound, pers,
-                *(ip(src) if src is not None else (None, None, None)), onlink, kinds[kind],
-            )
-            for (
-                host, held, net, length, ifindex, nh, metric, origin, bound, pers, src, onlink, kind
-            ) in c.execute(
-                "SELECT host_id, held, network, length, ifindex, nexthop, metric, origin, bound, "
-                "persistent, prefsrc, onlink, kind FROM routes_v1 "
-                "ORDER BY host_id, held, network, length, ifindex, nexthop"
-            )
-        ),
-    )  # fmt: skip
-    c.executemany(
-        "INSERT INTO persistent VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            (host, *ip(net), length, *ip(nh), ifindex, metric, origin, parked, placed)
-            for host, net, length, nh, ifindex, metric, origin, parked, placed in c.execute(
-                "SELECT host_id, network, length, nexthop, ifindex, metric, origin, parked, last_placed "
-                "FROM persistent_v1 ORDER BY host_id, network, length, nexthop, ifindex"
-            )
-        ),
-    )
 
 
 def _event_prefix(e: Event) -> str | None:

@@ -8,27 +8,24 @@ from dataclasses import replace
 import pytest
 
 from routekeeper.core import operations as op
-from routekeeper.core.cluster import (
-    Cluster,
-    ClusterError,
-    ClusterKind,
-    ClusterRefused,
+from routekeeper.core.cluster.errors import ClusterError, ClusterRefused
+from routekeeper.core.cluster.events import ClusterKind
+from routekeeper.core.cluster.invariants import persistent_missing
+from routekeeper.core.cluster.members import IPProperties, NodeState, ResourceState
+from routekeeper.core.cluster.model import Cluster
+from routekeeper.core.cluster.operations import (
     FailNode,
-    IPProperties,
     MoveGroup,
-    NodeState,
     OfflineGroup,
     OfflineResource,
     OnlineGroup,
     OnlineResource,
     PauseNode,
-    ResourceState,
     RestoreNode,
     ResumeNode,
     SetPossibleOwners,
     SetPreferredOwners,
     SetResourceProperties,
-    persistent_missing,
 )
 from routekeeper.core.events import Kind
 from routekeeper.core.values import IP, AddressStore, Interface, Prefix

@@ -16,22 +16,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routekeeper.core import operations as op
-from routekeeper.core.cluster import (
-    Cluster,
-    ClusterRefused,
+from routekeeper.core.cluster.errors import ClusterRefused
+from routekeeper.core.cluster.invariants import persistent_missing
+from routekeeper.core.cluster.members import IPProperties, NodeState, ResourceState
+from routekeeper.core.cluster.model import Cluster
+from routekeeper.core.cluster.operations import (
     FailNode,
-    IPProperties,
     MoveGroup,
-    NodeState,
     OfflineGroup,
     OfflineResource,
     OnlineGroup,
     OnlineResource,
     PauseNode,
-    ResourceState,
     RestoreNode,
     ResumeNode,
-    persistent_missing,
 )
 from routekeeper.core.events import Kind
 from routekeeper.core.host import Host

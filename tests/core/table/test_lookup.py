@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from routekeeper.core import lpm
-from routekeeper.core.table import RouteTable
+from routekeeper.core.table import lpm
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import IP
 
 N_ADDRESSES = 100_000

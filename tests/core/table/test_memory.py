@@ -5,7 +5,7 @@ from __future__ import annotations
 import tracemalloc
 
 from routekeeper.core.host import Host
-from routekeeper.core.table import RouteTable
+from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import IP, Origin, Prefix, Route
 
 BOUND = 200  # bytes per route, the target (pytricia ~150, py-radix ~590, zebra ~700)

@@ -15,334 +15,43 @@ Pure: no I/O, no clock (the history is ordered by sequence numbers; the store ad
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import dataclass, replace
 
 from routekeeper.core import operations as op
+from routekeeper.core.cluster.errors import ClusterError, ClusterRefused
+from routekeeper.core.cluster.events import ClusterEvent, ClusterKind, manual_or_address
+from routekeeper.core.cluster.members import (
+    Group,
+    IPProperties,
+    IPResource,
+    Network,
+    Node,
+    NodeState,
+    Plumbed,
+    ResourceState,
+)
+from routekeeper.core.cluster.operations import (
+    ClusterOperation,
+    FailNode,
+    MoveGroup,
+    OfflineGroup,
+    OfflineResource,
+    OnlineGroup,
+    OnlineResource,
+    PauseNode,
+    RestoreNode,
+    ResumeNode,
+    SetPossibleOwners,
+    SetPreferredOwners,
+    SetResourceProperties,
+    describe_operation,
+)
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
 from routekeeper.core.operations import Refused
-from routekeeper.core.values import IP, Address, AddressStore, PersistentRoute, Prefix, Route, mask_length
+from routekeeper.core.values import IP, Address, AddressStore, Prefix, Route, mask_length
 
 NAME_FORBIDDEN = set('/,=\\"')
-
-
-class NodeState(Enum):
-    """A node's membership state, printed as cluster.exe prints it."""
-
-    UP = "Up"
-    PAUSED = "Paused"
-    DOWN = "Down"
-
-
-class ResourceState(Enum):
-    ONLINE = "Online"
-    OFFLINE = "Offline"
-    FAILED = "Failed"
-
-
-class ClusterError(Enum):
-    """Why the cluster refused an operation; front ends map these to Win32 error codes."""
-
-    EXISTS = "exists"
-    NODE_NOT_FOUND = "node-not-found"
-    GROUP_NOT_FOUND = "group-not-found"
-    RESOURCE_NOT_FOUND = "resource-not-found"
-    NETWORK_NOT_FOUND = "network-not-found"
-    NODE_DOWN = "node-down"
-    NODE_PAUSED = "node-paused"
-    NODE_NOT_PAUSED = "node-not-paused"
-    NODE_ALREADY_UP = "node-already-up"
-    NODE_ALREADY_DOWN = "node-already-down"
-    NOT_POSSIBLE_OWNER = "not-possible-owner"
-    RESOURCE_ONLINE = "resource-online"
-    CANT_HOST = "cant-host"
-    NO_NODE_AVAILABLE = "no-node-available"
-    ADDRESS_IN_USE = "address-in-use"
-    INVALID_PARAMETER = "invalid-parameter"
-    NODE_REFUSED = "node-refused"
-
-
-class ClusterRefused(Exception):
-    """The cluster refused an operation; its state (and every node's) is exactly as before."""
-
-    def __init__(self, code: ClusterError, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-# ---------------------------------------------------------------------- configuration values
-PROPERTY_NAMES = ("Network", "Address", "SubnetMask", "EnableNetBIOS", "OverrideAddressMatch", "EnableDhcp")
-
-
-@dataclass(frozen=True, slots=True)
-class IPProperties:
-    """The private properties of an IP Address resource (what `cluster res R /priv` shows).
-
-    EnableNetBIOS: 0 disabled, 1 enabled (default), 2 enabled without registering the name in WINS
-    (routekeeper stores it; it changes no route). OverrideAddressMatch 0 (default): the address must lie
-    in the cluster network's subnet, with its mask; 1 lets an address outside it through.
-    """
-
-    address: IP
-    subnet_mask: IP
-    network: str
-    enable_dhcp: int = 0
-    enable_netbios: int = 1
-    override_address_match: int = 0
-
-    @property
-    def length(self) -> int:
-        return mask_length(self.subnet_mask)
-
-    def as_pairs(self) -> list[tuple[str, str | int]]:
-        """(name, value) in cluster.exe's listing order; strings are `S`, numbers `D` typed."""
-        return [
-            ("Network", self.network),
-            ("Address", str(self.address)),
-            ("SubnetMask", str(self.subnet_mask)),
-            ("EnableNetBIOS", self.enable_netbios),
-            ("OverrideAddressMatch", self.override_address_match),
-            ("EnableDhcp", self.enable_dhcp),
-        ]
-
-
-@dataclass
-class Node:
-    name: str
-    host: Host
-    node_id: int
-    state: NodeState = NodeState.UP
-
-
-@dataclass
-class Network:
-    """A cluster network: one subnet, reached on each node through one adapter (interface index)."""
-
-    name: str
-    prefix: Prefix
-    adapters: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Group:
-    """A resource group. `preferred` is the failover order; `possible` None means every node.
-
-    `online` is the group's intended state, which only matters while it holds no resources.
-    """
-
-    name: str
-    preferred: list[str]
-    owner: str | None
-    possible: list[str] | None = None
-    online: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Plumbed:
-    """Where an online resource's address actually is (it may differ from stored properties that
-    were changed while it was online: those take effect at the next online)."""
-
-    node: str
-    ifindex: int
-    ip: IP
-    length: int
-
-
-@dataclass
-class IPResource:
-    name: str
-    group: str
-    properties: IPProperties
-    state: ResourceState = ResourceState.OFFLINE
-    possible: list[str] | None = None
-    plumbed: Plumbed | None = None
-
-    def address_on(self, node: str) -> IP:
-        """The address this resource has (or is getting) on `node`: plumbed there, else configured."""
-        if self.plumbed is not None and self.plumbed.node == node:
-            return self.plumbed.ip
-        return self.properties.address
-
-
-# ---------------------------------------------------------------------- operations
-@dataclass(frozen=True, slots=True)
-class OnlineResource:
-    resource: str
-
-
-@dataclass(frozen=True, slots=True)
-class OfflineResource:
-    resource: str
-
-
-@dataclass(frozen=True, slots=True)
-class OnlineGroup:
-    """Bring a group online, on `node` if given (moving it there first), else where it is."""
-
-    group: str
-    node: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OfflineGroup:
-    group: str
-
-
-@dataclass(frozen=True, slots=True)
-class MoveGroup:
-    """`cluster group G /moveto:NODE`; without a node, to the best other node (preferred order)."""
-
-    group: str
-    node: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PauseNode:
-    node: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResumeNode:
-    node: str
-
-
-@dataclass(frozen=True, slots=True)
-class FailNode:
-    """The node stops: its groups fail over, the resource addresses it held are gone from it."""
-
-    node: str
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreNode:
-    """The node comes back: its host reboots (persistent routes re-plumbed by its profile)."""
-
-    node: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetResourceProperties:
-    resource: str
-    properties: IPProperties
-
-
-@dataclass(frozen=True, slots=True)
-class SetPreferredOwners:
-    group: str
-    nodes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SetPossibleOwners:
-    """Possible owners of a resource; an empty tuple is refused, None restores 'every node'."""
-
-    resource: str
-    nodes: tuple[str, ...] | None
-
-
-ClusterOperation = (
-    OnlineResource
-    | OfflineResource
-    | OnlineGroup
-    | OfflineGroup
-    | MoveGroup
-    | PauseNode
-    | ResumeNode
-    | FailNode
-    | RestoreNode
-    | SetResourceProperties
-    | SetPreferredOwners
-    | SetPossibleOwners
-)
-
-
-def describe_operation(o: ClusterOperation) -> str:
-    """What an operation is, in the words a log or a what-if report uses."""
-    if isinstance(o, MoveGroup):
-        return f"moving group {o.group} to {o.node}" if o.node else f"moving group {o.group}"
-    if isinstance(o, OnlineGroup):
-        return f"bringing group {o.group} online" + (f" on {o.node}" if o.node else "")
-    if isinstance(o, OfflineGroup):
-        return f"taking group {o.group} offline"
-    if isinstance(o, OnlineResource):
-        return f"bringing resource {o.resource} online"
-    if isinstance(o, OfflineResource):
-        return f"taking resource {o.resource} offline"
-    if isinstance(o, PauseNode):
-        return f"pausing node {o.node}"
-    if isinstance(o, ResumeNode):
-        return f"resuming node {o.node}"
-    if isinstance(o, FailNode):
-        return f"failure of node {o.node}"
-    if isinstance(o, RestoreNode):
-        return f"return of node {o.node}"
-    if isinstance(o, SetResourceProperties):
-        return f"setting private properties of resource {o.resource}"
-    if isinstance(o, SetPreferredOwners):
-        return f"setting preferred owners of group {o.group}"
-    return f"setting possible owners of resource {o.resource}"
-
-
-# ---------------------------------------------------------------------- events
-class ClusterKind(Enum):
-    NODE_ADDED = "node-added"
-    NETWORK_ADDED = "network-added"
-    ADAPTER_ADDED = "adapter-added"  # a node mapped to an existing network (cluster add-adapter)
-    ADAPTER_CHANGED = "adapter-changed"  # an explicit remap to another interface
-    GROUP_ADDED = "group-added"
-    RESOURCE_ADDED = "resource-added"
-    NODE_STATE = "node-state"
-    GROUP_OWNER = "group-owner"
-    GROUP_STATE = "group-state"
-    RESOURCE_STATE = "resource-state"
-    PROPERTIES = "properties"
-    OWNERS = "owners"
-    NOTE = "note"  # something worth knowing that changed nothing (an address already gone, ...)
-    FAILOVER_SKIPPED = "failover-skipped"  # a node that is up passed over by failover, and why
-    NODE_EVENT = "node-event"  # a node's own event, wrapped
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterEvent:
-    """One entry of the cluster's history.
-
-    `step` numbers the operation that caused it (setup steps included); `seq` orders every event.
-    For NODE_EVENT, `host_kind`, `subject` and `reason` are the node event's, `cause` the cluster's
-    reason for the address change behind it, and `event` the node event itself (not kept by the store).
-    The core has no clock: `at` and `command` are only known for events read back from a store.
-    """
-
-    seq: int
-    step: int
-    kind: ClusterKind
-    subject: str
-    reason: str
-    node: str | None = None
-    group: str | None = None
-    resource: str | None = None
-    cause: str = ""
-    host_kind: Kind | None = None
-    manual: bool = True
-    event: Event | None = None
-    at: str = ""  # filled by the store when it reads the history back: when and by which command
-    command: str = ""
-
-    def __str__(self) -> str:
-        who = f"{self.node}: " if self.node else ""
-        what = self.host_kind.value if self.host_kind is not None else self.kind.value
-        text = f"{who}{what}: {self.subject}"
-        if self.reason:
-            text += f": {self.reason}"
-        if self.cause and self.cause != self.reason:
-            text += f" [{self.cause}]"
-        return text
-
-
-def _manual_or_address(e: Event) -> bool:
-    """The node events a cluster log shows by default: manual routes, addresses, reboots."""
-    return e.about_manual_route or e.address is not None or e.kind is Kind.REBOOTED
 
 
 # ---------------------------------------------------------------------- the cluster
@@ -1075,7 +784,7 @@ class Cluster:
                 ClusterEvent(
                     self.next_seq, self.step, ClusterKind.NODE_EVENT, e.subject, reason, node=node,
                     group=r.group if r else None, resource=r.name if r else None, cause=cause,
-                    host_kind=e.kind, manual=_manual_or_address(e), event=e,
+                    host_kind=e.kind, manual=manual_or_address(e), event=e,
                 )
             )  # fmt: skip
             self.next_seq += 1
@@ -1236,22 +945,3 @@ class WhatIf:
         if total:
             out.append(f"{total} manual route(s) would leave an active table.")
         return head + out
-
-
-def persistent_missing(host: Host) -> list[PersistentRoute]:
-    """Persistent routes (not parked) that are absent from the active table although their next hop
-    is reachable where they belong: what the `hotfix` invariant says never happens."""
-    missing = []
-    for key, p in host.persistent.items():
-        if key in host.parked or host.has_manual(p.prefix, p.nexthop, p.ifindex):
-            continue
-        if p.ifindex is not None:
-            iface = host.interfaces.get(p.ifindex)
-            if iface is None or not iface.up:
-                continue
-            ok = host.reachable(p.nexthop, p.ifindex)
-        else:
-            ok = any(host.interfaces[i].up for i in host.onlink_interfaces(p.nexthop))
-        if ok:
-            missing.append(p)
-    return missing

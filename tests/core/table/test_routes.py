@@ -4,7 +4,7 @@ whether it was filled route by route or bulk-loaded, and after copies."""
 
 from __future__ import annotations
 
-from routekeeper.core.table import RouteTable
+from routekeeper.core.table.routes import RouteTable
 
 
 def _same(table, ref, keys, gen):

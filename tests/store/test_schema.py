@@ -9,7 +9,8 @@ from pathlib import Path
 from routekeeper.core import operations as op
 from routekeeper.core.host import Host
 from routekeeper.core.values import IP, Interface, Prefix, Route
-from routekeeper.store.hosts import APPLICATION_ID, SCHEMA_VERSION, Store
+from routekeeper.store.hosts import Store
+from routekeeper.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
 from .test_bulk import big_host, snapshot
 
