@@ -1,8 +1,14 @@
-"""What every command front end returns, and how a Windows command line splits into words."""
+"""What every command front end returns, how it says a command line is malformed, and how a Windows
+command line splits into words."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+class UsageError(ValueError):
+    """A malformed command line. route.exe answers it with its usage text; routekeeper's own commands
+    print it as one line and exit with status 2."""
 
 
 @dataclass
