@@ -26,6 +26,8 @@ DEFAULT_HOST = "default"
 
 @dataclass
 class GlobalOptions:
+    """The options before the command (each also accepted as `--NAME=VALUE`)."""
+
     state: str | None = None
     host: str | None = None
     node: str | None = None

@@ -33,6 +33,8 @@ class _Shared:
 
 @dataclass
 class Session:
+    """One command line's settings (the global options, resolved) and the store it opened lazily."""
+
     out: TextIO
     err: TextIO
     state: str

@@ -15,8 +15,8 @@ class UsageError(ValueError):
 class Output:
     """A command's result: what it printed on each stream and its exit status.
 
-    `commit` False tells the backend to discard every change the command made (a failed command
-    leaves the stored state exactly as it was).
+    `commit` False asks the caller to keep none of the changes the command made to the host or cluster
+    (a failed command leaves the stored state exactly as it was; a what-if changes nothing).
     """
 
     stdout: str = ""
