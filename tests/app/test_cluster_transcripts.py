@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from routekeeper.app.cluster_transcripts import ClusterScenarioError, is_cluster_transcript, parse, run_file
+from routekeeper.app.cluster_transcripts import ClusterDialect
+from routekeeper.app.transcript_runner import Transcript, TranscriptError
+from routekeeper.app.transcript_runner import parse as parse_as
+from routekeeper.app.transcripts import dialect_of, run_file
+from routekeeper.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSCRIPTS = sorted((ROOT / "tests" / "scenarios" / "cluster").glob("*.txt"))
@@ -22,6 +26,11 @@ HEAD = """# cluster: name=C
 """
 
 
+def parse(path: str | Path, text: str | None = None) -> Transcript:
+    """Parse as a cluster transcript, whatever the first line says."""
+    return parse_as(ClusterDialect(), path, text)
+
+
 def test_there_are_cluster_transcripts():
     names = {p.name for p in TRANSCRIPTS}
     assert {"move-prehotfix.txt", "move-hotfix.txt", "move-prehotfix-bound.txt", "failover.txt"} <= names
@@ -29,8 +38,8 @@ def test_there_are_cluster_transcripts():
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.name)
 def test_cluster_transcript(path: Path):
-    assert is_cluster_transcript(path)
-    ok, report = run_file(path)
+    assert isinstance(dialect_of(path), ClusterDialect)
+    ok, report = run_file(path, COMMANDS)
     assert ok, report
 
 
@@ -39,7 +48,7 @@ def test_a_mismatch_is_reported_as_a_diff(tmp_path):
     bad.write_text(
         HEAD + "$ cluster group G /moveto:NODE9\n[exit 0]\n$ [NODE1] route delete 10.9.9.9\n OK!\n"
     )
-    ok, report = run_file(bad)
+    ok, report = run_file(bad, COMMANDS)
     assert not ok
     assert "+System error 5042 has occurred (0x000013b2)." in report and "+[exit 5042]" in report
     assert "$ [NODE1] route delete 10.9.9.9" in report
@@ -49,7 +58,7 @@ def test_a_mismatch_is_reported_as_a_diff(tmp_path):
 def test_a_failing_directive_stops_the_run(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text(HEAD + "# group: name=H preferred=NODE7\n$ cluster group\n")
-    ok, report = run_file(bad)
+    ok, report = run_file(bad, COMMANDS)
     assert not ok and ":7: setup 'group: name=H preferred=NODE7' failed" in report
 
 
@@ -63,17 +72,17 @@ def test_a_failing_directive_stops_the_run(tmp_path):
     ],
 )
 def test_malformed_transcripts(text, words):
-    with pytest.raises(ClusterScenarioError, match=re.escape(words)):
+    with pytest.raises(TranscriptError, match=re.escape(words)):
         parse("t.txt", text)
 
 
 def test_parse_reads_directives_commands_and_exits():
     t = parse("t.txt", HEAD + "$ [NODE1] route print -4\n$ cluster node NODE1 /resume\nx\n[exit 5058]\n")
-    assert t.cluster == "C"
-    kinds = [(s.kind, s.directive or s.node) for s in t.steps]
-    assert kinds[:5] == [("setup", "node"), ("setup", "interface"), ("setup", "network"), ("setup", "group"),
-                         ("setup", "resource")]  # fmt: skip
-    assert kinds[5:] == [("node", "NODE1"), ("cluster", None)]
+    assert t.header["name"] == "C"
+    kinds = [(s.is_command, s.directive or s.node) for s in t.steps]
+    assert kinds[:5] == [(False, "node"), (False, "interface"), (False, "network"), (False, "group"),
+                         (False, "resource")]  # fmt: skip
+    assert kinds[5:] == [(True, "NODE1"), (True, None)]
     assert t.steps[-1].expected == ["x"] and t.steps[-1].exit == 5058
 
 
@@ -93,7 +102,7 @@ def test_the_adapter_directive_maps_a_late_node(tmp_path):
         + "    resource R: Offline; 10.50.0.100/24 on Net\n"
         + "# adapter: network=Net NODE2=11\n"
     )
-    ok, report = run_file(late)
+    ok, report = run_file(late, COMMANDS)
     assert not ok and "setup 'adapter: network=Net NODE2=11' failed" in report
     assert "node NODE2 has no interface 11" in report
     assert parse(late).steps[-1].directive == "adapter"
@@ -103,5 +112,5 @@ def test_the_adapter_directive_maps_a_late_node(tmp_path):
 def test_a_malformed_adapter_directive(tmp_path, line):
     bad = tmp_path / "bad.txt"
     bad.write_text(HEAD + line)
-    with pytest.raises(ClusterScenarioError, match="expected '# adapter: network=NAME NODE=IF"):
-        run_file(bad)
+    with pytest.raises(TranscriptError, match="expected '# adapter: network=NAME NODE=IF"):
+        run_file(bad, COMMANDS)

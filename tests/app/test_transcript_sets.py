@@ -10,7 +10,7 @@ from routekeeper.app.transcripts import parse
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "scenarios"
 OWN = ROOT / "tests" / "scenarios"
-# Host transcripts only: cluster transcripts (`# cluster:` first line) have a runner of their own.
+# Host transcripts only: cluster transcripts (`# cluster:` first line) are a dialect of their own.
 OWN_HOSTS = sorted(p for p in OWN.glob("*.txt") if p.read_text(encoding="utf-8").startswith("# host:"))
 
 
@@ -23,7 +23,7 @@ def test_own_transcripts_cover_every_profile_and_tool() -> None:
     profiles, tools = set(), set()
     for path in OWN_HOSTS:
         transcript = parse(path)
-        profiles.add(transcript.profile)
-        tools |= {step.text.split()[0].lower() for step in transcript.steps if step.kind == "command"}
+        profiles.add(transcript.header["profile"])
+        tools |= {step.text.split()[0].lower() for step in transcript.steps if step.is_command}
     assert profiles == {"hotfix", "prehotfix", "linux"}
     assert {"route", "netsh", "ipconfig"} <= tools

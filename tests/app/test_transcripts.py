@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from routekeeper.app.transcripts import run_file
-from routekeeper.cli import run
+from routekeeper.cli import COMMANDS, run
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "scenarios"
@@ -26,7 +26,7 @@ def test_shared_transcripts_are_present():
 
 @pytest.mark.parametrize("path", transcripts(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_transcript(path: Path):
-    ok, report = run_file(path)
+    ok, report = run_file(path, COMMANDS)
     assert ok, report
 
 

@@ -3,16 +3,11 @@ documented abbreviations, Windows error messages with their codes, and what a fa
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import pytest
 
-from routekeeper.cli import Context
 from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.values import IP
-from routekeeper.frontends.cluster import ClusterCliError, resolve_node, run, run_cli, run_node_cli
-from routekeeper.store.hosts import Store
+from routekeeper.frontends.cluster import run
 
 
 def lines(text: str) -> list[str]:
@@ -179,39 +174,6 @@ def test_whatif_and_log_commands(two_nodes):
     assert "route-added" in run(c, ["log", "--all"]).stdout
     by_address = lines(run(c, ["log", "--address", "10.50.0.100"]).stdout)
     assert len(by_address) == 3 and all("10.50.0.100/24" in line for line in by_address)
-
-
-# ---------------------------------------------------------------------- --node
-def cluster_state(tmp_path: Path) -> Path:
-    state = tmp_path / "s.db"
-    for words in (["create", "C"], ["add-node", "NODE1"], ["add-node", "NODE2"]):
-        out = io.StringIO()
-        ctx = Context(out, out, str(state), "default")
-        assert run_cli(ctx, words) == 0, out.getvalue()
-        ctx.close()
-    return state
-
-
-def test_resolve_node_and_run_node_cli(tmp_path):
-    state = cluster_state(tmp_path)
-    store = Store(state)
-    assert resolve_node(store, "node2") == "C/NODE2"
-    with pytest.raises(ClusterCliError, match="has no node 'NODE9'"):
-        resolve_node(store, "NODE9")
-    store.close()
-    out = io.StringIO()
-    ctx = Context(out, out, str(state), "default")
-    assert run_node_cli(ctx, "NODE1", ["host", "add-interface", "index=11", "name=Public"]) == 0
-    assert run_node_cli(ctx, "NODE1", ["route", "print", "-4"]) == 0
-    assert "Software Loopback Interface 1" in out.getvalue()
-    ctx.close()
-    out = io.StringIO()
-    ctx = Context(out, out, str(state), "default")
-    assert run_cli(ctx, ["fail", "NODE1"]) == 0
-    assert run_node_cli(ctx, "NODE1", ["route", "print"]) == 1
-    assert "node NODE1 of cluster C is down" in out.getvalue()
-    assert run_node_cli(ctx, "NODE1", ["routes"]) == 0  # routekeeper's own views still read it
-    ctx.close()
 
 
 def test_add_adapter_command():

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from routekeeper.cli import Context
+from routekeeper.cli import run
 from routekeeper.core.cluster.operations import FailNode, MoveGroup, OnlineGroup, PauseNode
 from routekeeper.core.values import IP
-from routekeeper.frontends.cluster import run_cli
 from routekeeper.store.clusters import (
     ClusterStoreError,
     cluster_names,
@@ -90,11 +89,7 @@ def test_missing_cluster_and_delete(tmp_path, two_nodes):
 
 def cli(state: Path, *words: str) -> tuple[int, str]:
     out = io.StringIO()
-    ctx = Context(out, out, str(state), "default")
-    try:
-        return run_cli(ctx, list(words)), out.getvalue()
-    finally:
-        ctx.close()
+    return run(["--state", str(state), "cluster", *words], out, out, env={}), out.getvalue()
 
 
 @pytest.fixture

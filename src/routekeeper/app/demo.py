@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from routekeeper.app.session import Session
 from routekeeper.core import operations as op
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
 from routekeeper.core.keeper import keep
 from routekeeper.core.values import Interface, Prefix, parse_mac
-from routekeeper.frontends.base import tokenize
+from routekeeper.frontends.base import UsageError, tokenize
 from routekeeper.frontends.registry import run_tool
 
 ADAPTER = Interface(
@@ -98,3 +99,10 @@ def run_demo(out: TextIO) -> None:
 
 def _manual(host: Host) -> set[tuple]:
     return {(r.prefix, r.ifindex, r.nexthop, r.metric) for r in host.table if r.manual}
+
+
+def cmd_demo(session: Session, args: list[str]) -> int:
+    if args:
+        raise UsageError("demo takes no arguments")
+    run_demo(session.out)
+    return 0

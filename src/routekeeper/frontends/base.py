@@ -1,16 +1,22 @@
-"""What every command front end returns, and how a Windows command line splits into words."""
+"""What every command front end returns, how it says a command line is malformed, and how a Windows
+command line splits into words."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 
+class UsageError(ValueError):
+    """A malformed command line. route.exe answers it with its usage text; routekeeper's own commands
+    print it as one line and exit with status 2."""
+
+
 @dataclass
 class Output:
     """A command's result: what it printed on each stream and its exit status.
 
-    `commit` False tells the backend to discard every change the command made (a failed command
-    leaves the stored state exactly as it was).
+    `commit` False asks the caller to keep none of the changes the command made to the host or cluster
+    (a failed command leaves the stored state exactly as it was; a what-if changes nothing).
     """
 
     stdout: str = ""

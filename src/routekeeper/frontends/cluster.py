@@ -1,14 +1,11 @@
 """cluster.exe (Windows Server 2008 form) over a core `Cluster`, plus routekeeper's cluster setup commands.
 
-Two layers:
-- `run(cluster, args) -> Output` works on a cluster in memory, like the route/netsh front ends work on a
-  host: `group`, `resource`, `node` and `network` in cluster.exe syntax (case-insensitive, options with
-  `/` or `-` and their documented abbreviations), and the native commands `add-node`, `add-network`,
-  `add-adapter`, `add-group`, `add-ip-resource`, `fail`, `restore`, `log`, `whatif`, `show`.
-- `run_cli(ctx, args) -> int` is `routekeeper cluster ...`: it picks the cluster (`/cluster:NAME`, a
-  leading name as cluster.exe takes it, or the only cluster in the state file), loads it in one store
-  transaction, runs `run`, and saves it when the command changed something. `create`, `list` and
-  `delete` live here because they make or remove clusters rather than use one.
+`run(cluster, args) -> Output` works on a cluster in memory, like the route/netsh front ends work on a
+host: `group`, `resource`, `node` and `network` in cluster.exe syntax (case-insensitive, options with
+`/` or `-` and their documented abbreviations), and the native commands `add-node`, `add-network`,
+`add-adapter`, `add-group`, `add-ip-resource`, `fail`, `restore`, `log`, `whatif`, `show`.
+`select_cluster` reads which cluster a command line names. Loading and saving clusters (and `create`,
+`list`, `delete`, which make or remove clusters rather than use one) is `routekeeper.app.cluster`.
 
 cluster.exe failures print `System error N has occurred (0xN).` and the system message, then a line
 `routekeeper: ...` that says what exactly was wrong, and exit with the Win32 error code N (as cluster.exe
@@ -21,11 +18,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, TextIO
+from typing import Any
 
 from routekeeper.core.cluster.errors import ClusterError, ClusterRefused
 from routekeeper.core.cluster.events import ClusterEvent
-from routekeeper.core.cluster.members import PROPERTY_NAMES, IPProperties, NodeState
+from routekeeper.core.cluster.members import PROPERTY_NAMES, IPProperties
 from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.cluster.operations import (
     ClusterOperation,
@@ -45,7 +42,7 @@ from routekeeper.core.cluster.operations import (
 from routekeeper.core.host import Host
 from routekeeper.core.profiles import PROFILES
 from routekeeper.core.values import IP, Prefix, ValueParseError
-from routekeeper.frontends.base import Output
+from routekeeper.frontends.base import Output, UsageError
 
 # Win32 error codes and their system messages (winerror.h), for the refusals the core can make.
 WIN32 = {
@@ -140,10 +137,6 @@ class ClusterSyntax(Exception):
     """A cluster.exe command line it would reject: the message line, exit 87."""
 
 
-class NativeUsage(Exception):
-    """A malformed routekeeper-native cluster command: one line, exit 2."""
-
-
 # ---------------------------------------------------------------------- the in-memory front end
 def run(cluster: Cluster, args: list[str]) -> Output:
     """Run one `cluster ...` command (the words after `cluster` and the cluster name) on `cluster`.
@@ -155,7 +148,7 @@ def run(cluster: Cluster, args: list[str]) -> Output:
     if word in NATIVE:
         try:
             return NATIVE_COMMANDS[word](cluster, args[1:])
-        except (NativeUsage, ClusterSyntax, ValueParseError) as exc:
+        except (UsageError, ClusterSyntax, ValueParseError) as exc:
             return Output(stderr=f"routekeeper: cluster {word}: {exc}\n", exit=2)
         except ClusterRefused as exc:
             return Output(stderr=f"routekeeper: cluster {word}: {exc.detail}\n", exit=1)
@@ -502,7 +495,7 @@ EXE: dict[tuple[str, str], Handler] = {
 # ---------------------------------------------------------------------- native setup commands
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise NativeUsage(message)
+        raise UsageError(message)
 
 
 def _parser(name: str) -> _Parser:
@@ -513,7 +506,7 @@ def _parse(p: _Parser, args: list[str]) -> argparse.Namespace:
     try:
         return p.parse_args(args)
     except argparse.ArgumentError as exc:
-        raise NativeUsage(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _node_names(text: str | None) -> list[str] | None:
@@ -538,17 +531,17 @@ def native_add_node(cluster: Cluster, args: list[str]) -> Output:
 
 def native_add_network(cluster: Cluster, args: list[str]) -> Output:
     if len(args) < 2:
-        raise NativeUsage("expected NAME SUBNET/LEN NODE=INTERFACE...")
+        raise UsageError("expected NAME SUBNET/LEN NODE=INTERFACE...")
     name, subnet, mappings = args[0], args[1], args[2:]
     try:
         prefix = Prefix.parse(subnet)
     except ValueParseError as exc:
-        raise NativeUsage(f"{exc} (give the subnet as ADDRESS/LENGTH with the host bits clear)") from None
+        raise UsageError(f"{exc} (give the subnet as ADDRESS/LENGTH with the host bits clear)") from None
     adapters: dict[str, int | str] = {}
     for m in mappings:
         node, sep, adapter = m.partition("=")
         if not sep or not node or not adapter:
-            raise NativeUsage(f"expected NODE=INTERFACE (index or name), not {m!r}")
+            raise UsageError(f"expected NODE=INTERFACE (index or name), not {m!r}")
         adapters[node] = adapter
     cluster.add_network(name, prefix, adapters)
     net = cluster.network(name)
@@ -561,9 +554,9 @@ def _mappings(mappings: list[str]) -> dict[str, int | str]:
     for m in mappings:
         node, sep, adapter = m.partition("=")
         if not sep or not node or not adapter:
-            raise NativeUsage(f"expected NODE=INTERFACE (index or name), not {m!r}")
+            raise UsageError(f"expected NODE=INTERFACE (index or name), not {m!r}")
         if any(n.lower() == node.lower() for n in adapters):
-            raise NativeUsage(f"node {node} is given twice")
+            raise UsageError(f"node {node} is given twice")
         adapters[node] = adapter
     return adapters
 
@@ -575,9 +568,9 @@ def native_add_adapter(cluster: Cluster, args: list[str]) -> Output:
     words = [a for a in args if a.lower() != "--remap"]
     unknown = [w for w in words if w.startswith("--")]
     if unknown:
-        raise NativeUsage(f"unrecognized option {unknown[0]!r} (only --remap)")
+        raise UsageError(f"unrecognized option {unknown[0]!r} (only --remap)")
     if len(words) < 2:
-        raise NativeUsage("expected NETWORK NODE=INTERFACE... [--remap]")
+        raise UsageError("expected NETWORK NODE=INTERFACE... [--remap]")
     adapters = _mappings(words[1:])
     net = cluster.network(words[0])
     before = dict(net.adapters)
@@ -628,7 +621,7 @@ def native_add_ip_resource(cluster: Cluster, args: list[str]) -> Output:
             IP.v4(ns.address), IP.v4(ns.mask), ns.network, 0, ns.netbios, int(ns.override_address_match)
         )
     except ValueParseError as exc:
-        raise NativeUsage(str(exc)) from None
+        raise UsageError(str(exc)) from None
     cluster.add_ip_resource(ns.resource, ns.group, props, _node_names(ns.possible))
     r = cluster.resource(ns.resource)
     return Output(f"added IP Address resource {r.name} ({props.address}/{props.length}) to group {r.group}\n")
@@ -636,13 +629,13 @@ def native_add_ip_resource(cluster: Cluster, args: list[str]) -> Output:
 
 def native_fail(cluster: Cluster, args: list[str]) -> Output:
     if len(args) != 1:
-        raise NativeUsage("expected one NODE")
+        raise UsageError("expected one NODE")
     return Output(_events_text(cluster.apply(FailNode(args[0]))))
 
 
 def native_restore(cluster: Cluster, args: list[str]) -> Output:
     if len(args) != 1:
-        raise NativeUsage("expected one NODE")
+        raise UsageError("expected one NODE")
     return Output(_events_text(cluster.apply(RestoreNode(args[0]))))
 
 
@@ -669,7 +662,7 @@ def native_log(cluster: Cluster, args: list[str]) -> Output:
 
 def native_show(cluster: Cluster, args: list[str]) -> Output:
     if args:
-        raise NativeUsage("show takes no arguments")
+        raise UsageError("show takes no arguments")
     out = [f"Cluster {cluster.name}"]
     for n in cluster.nodes.values():
         out.append(
@@ -696,7 +689,7 @@ def native_show(cluster: Cluster, args: list[str]) -> Output:
 
 def native_whatif(cluster: Cluster, args: list[str]) -> Output:
     if not args:
-        raise NativeUsage('expected a cluster command, e.g. whatif group "SQL" /moveto:NODE2')
+        raise UsageError('expected a cluster command, e.g. whatif group "SQL" /moveto:NODE2')
     operation = parse_operation(cluster, args)
     report = cluster.whatif(operation)
     return Output(_lines(report.lines()), commit=False)
@@ -709,7 +702,7 @@ def parse_operation(cluster: Cluster, args: list[str]) -> ClusterOperation:
         return FailNode(args[1]) if word == "fail" else RestoreNode(args[1])
     obj = OBJECTS.get(word)
     if obj is None or len(args) < 3:
-        raise NativeUsage(f"cannot preview {' '.join(args)!r}: give a command that changes something")
+        raise UsageError(f"cannot preview {' '.join(args)!r}: give a command that changes something")
     name = args[1]
     option, value = parse_option(args[2])
     if obj == "group" and option == "moveto":
@@ -727,7 +720,7 @@ def parse_operation(cluster: Cluster, args: list[str]) -> ClusterOperation:
         return SetResourceProperties(r.name, set_properties(r.properties, args[3:]))
     if obj == "node" and option in ("pause", "resume"):
         return PauseNode(name) if option == "pause" else ResumeNode(name)
-    raise NativeUsage(f"cannot preview {' '.join(args)!r}: give a command that changes something")
+    raise UsageError(f"cannot preview {' '.join(args)!r}: give a command that changes something")
 
 
 NATIVE_COMMANDS: dict[str, Callable[[Cluster, list[str]], Output]] = {
@@ -745,155 +738,20 @@ NATIVE_COMMANDS: dict[str, Callable[[Cluster, list[str]], Output]] = {
 READ_ONLY_NATIVE = ("log", "show", "whatif")
 
 
-# ---------------------------------------------------------------------- the command line over the store
-class ContextLike(Protocol):
-    """What `run_cli` needs from the CLI's Context."""
-
-    out: TextIO
-    err: TextIO
-    command_text: str
-
-    def store(self) -> Any: ...
-
-
-class ClusterCliError(Exception):
-    """A cluster or node that cannot be used from the command line; one line, exit 1."""
-
-
+# ---------------------------------------------------------------------- choosing the cluster
 @dataclass
-class _Selection:
+class Selection:
+    """The cluster a command line names (None: the only one there is) and the command's words."""
+
     name: str | None
     args: list[str]
 
 
-def select_cluster(args: list[str]) -> _Selection:
+def select_cluster(args: list[str]) -> Selection:
     """cluster.exe's `[[/cluster:]NAME]` before the command; without it, None (the only cluster)."""
     if args and args[0].lower().startswith("/cluster:"):
-        return _Selection(args[0].split(":", 1)[1], args[1:])
+        return Selection(args[0].split(":", 1)[1], args[1:])
     if args and args[0].lower() not in OBJECTS and args[0].lower() not in NATIVE + CLI_ONLY:
         if not args[0].startswith(("/", "-")) and len(args) > 1:
-            return _Selection(args[0], args[1:])
-    return _Selection(None, args)
-
-
-def run_cli(ctx: ContextLike, args: list[str]) -> int:
-    """`routekeeper cluster ARGS`: one store transaction; writes stdout/stderr, returns the exit status."""
-    from routekeeper.store import clusters as cs
-    from routekeeper.store.errors import StoreError
-
-    sel = select_cluster(args)
-    words = sel.args
-    store = ctx.store()
-    command = ctx.command_text or " ".join(["cluster", *args])
-    try:
-        with store.transaction() as tx:
-            if words and words[0].lower() in CLI_ONLY:
-                return _cli_only(ctx, tx, words, store)
-            name = _pick(tx, sel.name)
-            cluster = cs.load_cluster(tx, name, with_history=bool(words) and words[0].lower() == "log")
-            before = cluster.next_seq
-            result = run(cluster, words)
-            _emit(ctx, result)
-            if result.commit and (
-                cluster.next_seq != before or any(n.host.journal for n in cluster.nodes.values())
-            ):
-                cs.save_cluster(tx, cluster, command)
-            elif not result.commit:
-                tx.rollback()
-            return result.exit
-    except (ClusterCliError, StoreError) as exc:
-        ctx.err.write(f"routekeeper: {exc}\n")
-        return 1
-
-
-def _emit(ctx: ContextLike, result: Output) -> None:
-    if result.stdout:
-        ctx.out.write(result.stdout)
-    if result.stderr:
-        ctx.err.write(result.stderr)
-
-
-def _pick(tx: Any, name: str | None) -> str:
-    from routekeeper.store import clusters as cs
-
-    names = cs.cluster_names(tx)
-    if name is not None:
-        found = cs.find_cluster(tx, name)
-        if found is None:
-            raise ClusterCliError(f"no cluster {name!r}; create it with 'routekeeper cluster create {name}'")
-        return found
-    if len(names) == 1:
-        return names[0]
-    if not names:
-        raise ClusterCliError("no cluster yet; create one with 'routekeeper cluster create NAME'")
-    raise ClusterCliError(f"A cluster name must be specified ({', '.join(names)}): cluster /cluster:NAME ...")
-
-
-def _cli_only(ctx: ContextLike, tx: Any, words: list[str], store: Any) -> int:
-    from routekeeper.store import clusters as cs
-
-    sub, rest = words[0].lower(), words[1:]
-    if sub == "list":
-        for name in cs.cluster_names(tx):
-            ctx.out.write(f"{name}\n")
-        return 0
-    if len(rest) != 1:
-        ctx.err.write(f"routekeeper: cluster {sub}: expected one cluster NAME\n")
-        return 2
-    name = rest[0]
-    if sub == "delete":
-        found = cs.find_cluster(tx, name)
-        if found is None or not cs.delete_cluster(tx, found):
-            raise ClusterCliError(f"no cluster {name!r}")
-        return 0
-    if cs.find_cluster(tx, name) is not None:
-        raise ClusterCliError(f"cluster {name!r} already exists")
-    try:
-        cluster = Cluster(name)
-    except ClusterRefused as exc:
-        raise ClusterCliError(exc.detail) from None
-    cs.save_cluster(tx, cluster, " ".join(["cluster", *words]))
-    ctx.out.write(f"created cluster {name} in {store.path}\n")
-    return 0
-
-
-def resolve_node(store: Any, node: str, cluster: str | None = None, require_up: bool = False) -> str:
-    """The host name (`<cluster>/<node>`) that `--node NODE` stands for.
-
-    The cluster is `cluster` or the only one in the state file. With `require_up`, a node that is down
-    is refused: a stopped machine runs no commands (its stored state waits for `cluster restore`).
-    Raises ClusterCliError with the line to show.
-    """
-    from routekeeper.store import clusters as cs
-
-    with store.transaction() as tx:
-        name = _pick(tx, cluster)
-        loaded = cs.load_cluster(tx, name, with_history=False)
-        tx.rollback()
-    try:
-        n = loaded.node(node)
-    except ClusterRefused:
-        raise ClusterCliError(
-            f"cluster {name} has no node {node!r} (nodes: {', '.join(loaded.nodes)})"
-        ) from None
-    if require_up and n.state is NodeState.DOWN:
-        raise ClusterCliError(
-            f"node {n.name} of cluster {name} is down; 'routekeeper cluster restore {n.name}' brings it back"
-        )
-    return cs.node_host_name(name, n.name)
-
-
-def run_node_cli(ctx: Any, node: str, words: list[str], cluster: str | None = None) -> int:
-    """`routekeeper --node NODE WORDS...`: run a Windows tool or native host command on a node's host.
-
-    Windows tools are refused on a node that is down. Errors from the command itself propagate as
-    they do for `--host` (the caller's handler turns them into messages and exit codes)."""
-    from routekeeper.cli import dispatch
-    from routekeeper.frontends.registry import is_tool
-
-    try:
-        ctx.host_name = resolve_node(ctx.store(), node, cluster, require_up=bool(words) and is_tool(words[0]))
-    except ClusterCliError as exc:
-        ctx.err.write(f"routekeeper: {exc}\n")
-        return 1
-    return dispatch(ctx, words)
+            return Selection(args[0], args[1:])
+    return Selection(None, args)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from routekeeper.core import operations as op
+from routekeeper.core.batch import apply_all
 from routekeeper.core.host import Host
 from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.values import IP, AddressStore, Interface, Origin, Prefix, ValueParseError, unspecified
@@ -21,7 +22,6 @@ from routekeeper.core.values import mask_length as contiguous_length
 from routekeeper.frontends.base import Output
 from routekeeper.frontends.render import (
     RowOrder,
-    apply_all,
     by_index,
     default_prefix,
     default_routes,

@@ -2,17 +2,15 @@
 
 They hold the conventions the three tools must agree on, so that one host looks the same whichever
 tool prints it: which interfaces Windows lists and in what order (spec §3 Decision), how rows sort,
-what counts as an interface's default gateway, how an interface is named on a command line, and how a
-command made of several core operations stays all-or-nothing.
+what counts as an interface's default gateway and how an interface is named on a command line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache
 
-from routekeeper.core import operations as op
 from routekeeper.core.host import Host
 from routekeeper.core.values import BITS, IP, Interface, PersistentRoute, Prefix, Route, RouteKey, mask_int
 
@@ -186,24 +184,7 @@ def destination_matches(regex: re.Pattern[str], prefix: Prefix) -> bool:
     return prefix.version == 6 and regex.fullmatch(f"{text}/{prefix.length}") is not None
 
 
-# ---------------------------------------------------------------------------------------- applying
-def apply_all(host: Host, operations: Sequence[op.Operation]) -> None:
-    """Apply a command's operations all or none; raises `Refused` with the host unchanged.
-
-    One operation is atomic by itself (the core validates before it mutates). Several (an address and
-    its gateway, `route -f` then a command, `set address source=static`) are first tried on a copy of
-    the host, so a refusal of a later one cannot leave the earlier ones applied; the real host then
-    replays them, which is deterministic and so succeeds. The copy costs time proportional to the host,
-    which only these composite commands pay.
-    """
-    if len(operations) > 1:
-        trial = host.copy()
-        for operation in operations:
-            trial.apply(operation)
-    for operation in operations:
-        host.apply(operation)
-
-
+# ---------------------------------------------------------------------------------------- text
 def lines_text(lines: Iterable[str]) -> str:
     """Join output lines, each ending in a newline (the Output contract holds whole text)."""
     return "".join(line + "\n" for line in lines)

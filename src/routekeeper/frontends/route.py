@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routekeeper.core import operations as op
+from routekeeper.core.batch import apply_all
 from routekeeper.core.host import Host
 from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.values import (
@@ -27,11 +28,10 @@ from routekeeper.core.values import (
     mask_int,
 )
 from routekeeper.core.values import mask_length as contiguous_length
-from routekeeper.frontends.base import Output
+from routekeeper.frontends.base import Output, UsageError
 from routekeeper.frontends.render import (
     SEPARATOR,
     RowOrder,
-    apply_all,
     compile_pattern,
     destination_matches,
     gateway_text,
@@ -127,10 +127,6 @@ V6_HEADER = " If Metric Network Destination      Gateway"
 V6_GATEWAY_COLUMN = 36
 HOST_MASK = IP(4, 0xFFFFFFFF)
 _DIGITS = re.compile(r"[0-9]{1,9}")
-
-
-class UsageError(ValueError):
-    """A command line route.exe answers with its usage text."""
 
 
 class Failed(Exception):

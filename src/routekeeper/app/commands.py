@@ -1,0 +1,44 @@
+"""Run one command's words on a session: a Windows tool, the help, or one of the session's commands.
+
+`execute` is a whole command after the global options (what `routekeeper ...`, `--node`, and every
+transcript line run); `dispatch` runs the words only, and is what a command that runs another command
+(what-if) calls.
+"""
+
+from __future__ import annotations
+
+from routekeeper.app import errors
+from routekeeper.app.cluster import resolve_node
+from routekeeper.app.session import Session
+from routekeeper.app.tools import run_tool
+from routekeeper.frontends import registry
+from routekeeper.frontends.base import UsageError
+
+
+def dispatch(session: Session, words: list[str]) -> int:
+    word = words[0]
+    if registry.is_tool(word):
+        return run_tool(session, words)
+    if word in ("-h", "--help", "help"):
+        session.out.write(session.commands.help)
+        return 0
+    handler = session.commands.handlers.get(word)
+    if handler is None:
+        raise UsageError(f"unknown command {word!r}; try 'routekeeper --help'")
+    return handler(session, words[1:])
+
+
+def execute(session: Session, words: list[str], node: str | None = None, cluster: str | None = None) -> int:
+    """Run `words` on the session's host, or on the host of cluster node `node`; returns the exit
+    status and never raises (a failure is one line on the session's error stream)."""
+    try:
+        if not words:
+            raise UsageError("no command given; try 'routekeeper --help'")
+        if node is not None:
+            require_up = bool(words) and registry.is_tool(words[0])  # a node that is down runs no tool
+            session.host_name = resolve_node(session.store(), node, cluster, require_up)
+        return dispatch(session, words)
+    except (Exception, KeyboardInterrupt) as exc:
+        return errors.report(exc, session.err)
+    finally:
+        session.close()

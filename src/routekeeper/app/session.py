@@ -1,0 +1,88 @@
+"""What one command line runs with: where it writes, which state file and host, the commands it may
+run, and the unit of work its command opens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import TextIO
+
+from routekeeper.app.unit import Unit, host_unit, linux_unit
+from routekeeper.core.host import Host
+from routekeeper.store.hosts import Store
+
+Handler = Callable[["Session", list[str]], int]
+
+
+@dataclass(frozen=True)
+class CommandTable:
+    """routekeeper's own commands by their first word, and the help text that lists them."""
+
+    handlers: Mapping[str, Handler]
+    help: str
+
+
+@dataclass
+class _Shared:
+    """What a session and the sessions made from it for one nested command share."""
+
+    store: Store | None = None
+    open_unit: Unit[Host] | None = None
+
+
+@dataclass
+class Session:
+    """One command line's settings (the global options, resolved) and the store it opened lazily."""
+
+    out: TextIO
+    err: TextIO
+    state: str
+    host_name: str
+    commands: CommandTable
+    backend: str = "sim"
+    netns: str | None = None
+    state_override: str | None = None  # --state as given (the linux backend's own store otherwise)
+    command_text: str = ""  # the command as the history records it
+    _shared: _Shared = field(default_factory=_Shared, repr=False)
+
+    def store(self) -> Store:
+        if self._shared.store is None:
+            self._shared.store = Store(self.state)
+        return self._shared.store
+
+    def close(self) -> None:
+        if self._shared.store is not None:
+            self._shared.store.close()
+            self._shared.store = None
+
+    def writing_to(self, out: TextIO, err: TextIO) -> Session:
+        """This session with its output going elsewhere; it shares the store and the open unit."""
+        return replace(self, out=out, err=err)
+
+    @contextmanager
+    def host(self, read_only: bool = False) -> Iterator[Unit[Host]]:
+        """The unit of work on the chosen host (`read_only`: discarded from the start).
+
+        A command run inside another command's unit (what-if runs one) joins that unit: the host is
+        the same, and the outer command decides what is kept."""
+        if self._shared.open_unit is not None:
+            yield self._shared.open_unit
+            return
+        if self.backend == "linux":
+            opened = linux_unit(self.netns, self.state_override)
+        else:
+            opened = host_unit(self.store(), self.host_name, self.command_text)
+        with opened as unit:
+            if read_only:
+                unit.discard()
+            self._shared.open_unit = unit
+            try:
+                yield unit
+            finally:
+                self._shared.open_unit = None
+
+
+def command_text(words: list[str]) -> str:
+    """A command line as the history records it: words with spaces (or none) quoted."""
+    return " ".join(f'"{w}"' if not w or " " in w else w for w in words)

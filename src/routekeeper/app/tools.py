@@ -1,0 +1,31 @@
+"""The Windows tools (`route`, `netsh`, `ipconfig`) run on the chosen host in one unit of work."""
+
+from __future__ import annotations
+
+from routekeeper.app.session import Session
+from routekeeper.frontends import registry, route
+from routekeeper.frontends.base import Output
+
+
+def run_tool(session: Session, words: list[str]) -> int:
+    """Run `words` (tool name first); a command that fails keeps none of its changes."""
+    if registry.tool_name(words[0]) == "route" and route.is_print(words[1:]):
+        # Streamed line by line: a table of a million routes never becomes one string.
+        with session.host() as unit:
+            for line in route.print_lines(unit.subject, words[1:]):
+                session.out.write(line + "\n")
+        return 0
+    with session.host() as unit:
+        result = registry.run_tool(unit.subject, words)
+        emit(session, result)
+        if not result.commit:
+            unit.discard()
+    return result.exit
+
+
+def emit(session: Session, result: Output) -> None:
+    """What a front end printed, on the session's streams."""
+    if result.stdout:
+        session.out.write(result.stdout)
+    if result.stderr:
+        session.err.write(result.stderr)

@@ -1,0 +1,62 @@
+"""`routekeeper whatif COMMAND ...`: run a command on the loaded host, tell what it would change, and
+keep nothing.
+
+The command runs inside the what-if's own unit of work (it joins it, see `Session.host`), which is
+discarded at the end; what the command would have saved is that unit's journal, unless the command
+itself discarded its changes (a failed command changes nothing)."""
+
+from __future__ import annotations
+
+import io
+
+from routekeeper.app.commands import dispatch
+from routekeeper.app.session import Session
+from routekeeper.core.events import Event, Kind
+from routekeeper.frontends.base import UsageError
+
+NOT_PREVIEWABLE = ("whatif", "scenario", "demo", "keep", "hotfix", "reg", "cluster")
+
+
+def cmd_whatif(session: Session, args: list[str]) -> int:
+    if not args:
+        raise UsageError("whatif: expected a command, e.g. whatif netsh interface ipv4 delete address ...")
+    previewable = args[0] != "host" or args[1:] == ["reboot"]
+    if args[0] in NOT_PREVIEWABLE or not previewable:
+        raise UsageError(f"whatif: cannot preview {' '.join(args[:2])!r}")
+    shown = io.StringIO()
+    with session.host() as unit:
+        status = dispatch(session.writing_to(shown, shown), args)
+        events = list(unit.subject.journal) if unit.kept else []
+        unit.discard()
+    session.out.write(shown.getvalue())
+    session.out.write(f"What if: {' '.join(args)} (nothing was changed)\n")
+    for line in describe_changes(events):
+        session.out.write(line + "\n")
+    return status
+
+
+def describe_changes(events: list[Event]) -> list[str]:
+    """The changes a command's events stand for: addresses, the active table, the persistent store."""
+    active, stored, addresses = [], [], []
+    for e in events:
+        if e.kind in (Kind.ROUTE_WITHDRAWN, Kind.ROUTE_REMOVED) and e.route and e.route.manual:
+            active.append(f"  - {e.route.describe()}: {e.reason}")
+        elif e.kind in (Kind.ROUTE_ADDED, Kind.ROUTE_RESTORED) and e.route and e.route.manual:
+            active.append(f"  + {e.route.describe()}: {e.reason}")
+        elif e.kind in (Kind.ROUTE_REMOVED, Kind.ROUTE_ADDED) and e.route:
+            sign = "-" if e.kind is Kind.ROUTE_REMOVED else "+"
+            active.append(f"  {sign} {e.route.describe()} (system): {e.reason}")
+        elif e.kind is Kind.PERSISTED and e.persistent:
+            stored.append(f"  + {e.persistent.describe()}")
+        elif e.kind is Kind.UNPERSISTED and e.persistent:
+            stored.append(f"  - {e.persistent.describe()}")
+        elif e.kind in (Kind.ADDRESS_ADDED, Kind.ADDRESS_REMOVED) and e.address:
+            sign = "+" if e.kind is Kind.ADDRESS_ADDED else "-"
+            addresses.append(f"  {sign} {e.address} on interface {e.address.ifindex}: {e.reason}")
+    lines = ["Addresses:", *(addresses or ["  unchanged"])]
+    lines += ["Active table:", *(active or ["  unchanged"])]
+    lines += ["Persistent store:", *(stored or ["  unchanged"])]
+    lost = [e for e in events if e.kind is Kind.ROUTE_WITHDRAWN]
+    if lost:
+        lines.append(f"{len(lost)} manual route(s) would leave the active table.")
+    return lines
