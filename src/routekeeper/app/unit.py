@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from routekeeper.app import linux_session
 from routekeeper.app.errors import CommandFailed
 from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.host import Host
@@ -79,6 +78,8 @@ class _Discarded(Exception):
 @contextmanager
 def linux_unit(netns: str | None, state_path: str | None) -> Iterator[Unit[Host]]:
     """The real Linux host: its journal is carried out on the kernel when the unit is kept."""
+    from routekeeper.app import linux_session  # netlink is only needed on this backend
+
     try:
         with linux_session.session(netns, state_path) as host:
             unit: Unit[Host] = Unit(host, None)
