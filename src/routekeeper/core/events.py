@@ -15,7 +15,7 @@ from routekeeper.core.values import Address, Interface, PersistentRoute, Route
 class Kind(Enum):
     INTERFACE_ADDED = "interface-added"
     INTERFACE_CHANGED = "interface-changed"
-    ADDRESS_ADDED = "address-added"
+    ADDRESS_ADDED = "address-added"  # or moved in its interface's list: a promoted secondary, renumbered
     ADDRESS_REMOVED = "address-removed"
     ROUTE_ADDED = "route-added"  # entered the active table (system or by request)
     ROUTE_REMOVED = "route-removed"  # left it by request, or a system route no longer derived

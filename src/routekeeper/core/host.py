@@ -2,13 +2,16 @@
 
 `Host.apply(operation)` validates first and mutates after, so a refused operation leaves the host
 exactly as it was. Every mutation goes through one of the `_`-prefixed primitives below, each of which
-records exactly one event; the profile (hotfix, prehotfix, linux) decides which primitives an address
-or interface change sets off.
+records exactly one event. The profile (hotfix, prehotfix, linux) decides what an address or interface
+change sets off; it sees the host only as a `HostView`, and asks for changes through the public
+methods of the "behaviour helpers" section.
 """
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Iterable
+from dataclasses import replace
 
 from routekeeper.core import operations as op
 from routekeeper.core.events import Event, Kind
@@ -61,7 +64,6 @@ class Host:
         self._plumbed: dict[PKey, RouteKey] = {}
         self._waiting: dict[IP, dict[PKey, PersistentRoute]] = {}
         self._held_by_nexthop: dict[IP, set[RouteKey]] = {}
-        self._next_order = 1
         self._events: list[Event] = []
         # Manual routes without an interface binding, per interface (what the pre-hotfix stack
         # withdraws); built on first use so that restoring a full-table host does not pay for it.
@@ -70,8 +72,8 @@ class Host:
         lo = loopback_interface(self.profile)
         self.interfaces[lo.index] = lo
         self.addresses[lo.index] = []
-        for ip, length in self.profile.loopback_addresses():
-            self.addresses[lo.index].append(Address(ip, length, lo.index, order=0))
+        for order, (ip, length) in enumerate(self.profile.loopback_addresses()):
+            self.addresses[lo.index].append(Address(ip, length, lo.index, order=order))
         self.rederive(lo.index, reason="loopback")
 
     # ------------------------------------------------------------------ restoring stored state
@@ -97,9 +99,10 @@ class Host:
         host.name = name
         host.profile = get_profile(profile)
         host.interfaces = {i.index: i for i in interfaces}
-        host.addresses = {i: [] for i in host.interfaces}
-        for a in sorted(addresses, key=lambda a: a.order):
-            host.addresses.setdefault(a.ifindex, []).append(a)
+        by_interface: dict[int, list[Address]] = {i: [] for i in host.interfaces}
+        for a in addresses:
+            by_interface.setdefault(a.ifindex, []).append(a)
+        host.addresses = {i: host.profile.arrange(lst) for i, lst in by_interface.items()}
         host.table = active if isinstance(active, RouteTable) else RouteTable(active)
         host.persistent, host.parked, host.last_placed = {}, set(), {}
         host._persistent_by_prefix = {}
@@ -108,8 +111,6 @@ class Host:
         host._events = []
         host._unbound = None
         host.journal = []
-        orders = [a.order for lst in host.addresses.values() for a in lst]
-        host._next_order = max(orders, default=0) + 1
         for p, parked, placed in persistent:
             host.persistent[p.key] = p
             host._persistent_by_prefix.setdefault(p.prefix, set()).add(p.key)
@@ -161,7 +162,7 @@ class Host:
         return any(a.ip == ip for a in self.all_addresses())
 
     def reachable(self, nexthop: IP, ifindex: int) -> bool:
-        """Is `nexthop` (or on-link, when unspecified) usable on interface `ifindex`?"""
+        """Is `nexthop` (or on-link, when unspecified) usable on interface `ifindex`? The profile says."""
         if ifindex not in self.interfaces:
             return False
         return self.profile.reachable(self, nexthop, ifindex)
@@ -265,7 +266,7 @@ class Host:
         self.addresses[iface.index] = []
         self._emit(Kind.INTERFACE_ADDED, "interface added", interface=iface)
         for ip, length in self.profile.initial_addresses(iface):
-            self.add_address_plain(ip, length, iface.index, "link-local address of the interface")
+            self.add_address(ip, length, iface.index, "link-local address of the interface")
         self.rederive(iface.index, reason="interface added")
 
     def _op_SetInterface(self, o: op.SetInterface) -> None:
@@ -302,7 +303,8 @@ class Host:
         if any(a.ip == o.ip for a in self.addresses_of(iface.index)):
             raise Refused(RefusalCode.EXISTS, f"{o.ip} is already on interface {iface.index}")
         self.profile.validate_address(self, iface, o)
-        addr = Address(o.ip, o.length, iface.index, self._next_order, o.skipassource, o.store)
+        order = self.profile.address_order(self, iface.index, o.ip, o.length)
+        addr = Address(o.ip, o.length, iface.index, order, o.skipassource, o.store)
         self._add_address(addr, "added by administrator")
         self.rederive(iface.index, reason=f"address {addr} added")
         self.profile.on_address_added(self, iface, addr)
@@ -319,7 +321,7 @@ class Host:
         if o.nexthop.version != version:
             raise Refused(RefusalCode.INVALID, "next hop family differs from destination")
         metric = o.metric if o.metric is not None else self.profile.default_metric(version)
-        if not 0 <= metric <= 9999 and not self.profile.wide_metrics:
+        if not self.profile.metric_allowed(metric):
             raise Refused(RefusalCode.INVALID, f"metric {metric} out of range")
         if o.ifindex is not None:
             self.interface(o.ifindex)
@@ -330,15 +332,12 @@ class Host:
             return
         if o.ifindex is not None:
             ifindex = o.ifindex
-            onlink = o.onlink and self.profile.honours_onlink and self.interfaces[ifindex].enabled
-            if not onlink and not self.reachable(o.nexthop, ifindex):
-                code = self.profile.unreachable_code
-                raise Refused(code, f"next hop {o.nexthop} is not on-link on interface {ifindex}")
+            if not self.profile.accepts_nexthop(self, o.nexthop, ifindex, o.onlink):
+                raise self.profile.unreachable(f"next hop {o.nexthop} is not on-link on interface {ifindex}")
         else:
             candidates = self.onlink_interfaces(o.nexthop)
             if not candidates:
-                code = self.profile.unreachable_code
-                raise Refused(code, f"next hop {o.nexthop} is not on-link on any interface")
+                raise self.profile.unreachable(f"next hop {o.nexthop} is not on-link on any interface")
             ifindex = candidates[0]
         if o.prefsrc is not None and not self.is_local(o.prefsrc):
             raise Refused(RefusalCode.INVALID, f"preferred source {o.prefsrc} is not local")
@@ -376,7 +375,7 @@ class Host:
         if p.key in self.persistent:
             raise Refused(RefusalCode.EXISTS, f"{o.prefix} via {o.nexthop} is already persistent")
         self._persist(p, "stored by administrator")
-        self.plumb_waiting(None, "stored while its next hop is on-link")
+        self.profile.plumb(self, None, "stored while its next hop is on-link")
 
     def _op_DeleteRoute(self, o: op.DeleteRoute) -> None:
         def matches(prefix: Prefix, nexthop: IP, ifindex: int | None) -> bool:
@@ -486,11 +485,11 @@ class Host:
         self.profile.on_reboot(self)
         for ifindex in sorted(self.interfaces):
             self.rederive(ifindex, reason="reboot")
-        self.plumb_waiting(None, "plumbed at boot")
+        self.profile.plumb(self, None, "plumbed at boot")
 
     # ------------------------------------------------------------------ behaviour helpers
     def plumb_waiting(self, ifindex: int | None, cause: str) -> None:
-        """Put back persistent routes (and held ones) whose next hop is reachable now.
+        """Put back persistent routes whose next hop is reachable now.
 
         With `ifindex`, only routes that would land on that interface are considered.
         """
@@ -511,8 +510,9 @@ class Host:
                     persistent=True,
                 )
                 self._activate(route, Kind.ROUTE_RESTORED, _restore_reason(route, cause))
-        if not self.profile.restores_held:
-            return
+
+    def restore_held(self, ifindex: int | None, cause: str) -> None:
+        """Put back held active-only routes whose next hop is reachable again (on `ifindex`, if given)."""
         for nexthop in list(self._held_by_nexthop):
             for key in list(self._held_by_nexthop.get(nexthop, ())):
                 r = self.held[key]
@@ -576,23 +576,31 @@ class Host:
             elif current.origin is Origin.SYSTEM and current != r:
                 self._replace(current, r, f"re-derived: {reason}")
 
-    def remove_address_plain(self, addr: Address, reason: str) -> None:
+    def remove_address(self, addr: Address, reason: str) -> None:
+        """Take an address off its interface, and nothing else (the profile decides what follows)."""
         self._remove_address(addr, reason)
 
-    def add_address_plain(self, ip: IP, length: int, ifindex: int, reason: str) -> None:
-        self._add_address(Address(ip, length, ifindex, self._next_order), reason)
+    def add_address(self, ip: IP, length: int, ifindex: int, reason: str) -> None:
+        """Put an address the stack makes by itself (a link-local one) where the profile orders it."""
+        order = self.profile.address_order(self, ifindex, ip, length)
+        self._add_address(Address(ip, length, ifindex, order), reason)
+
+    def renumber_address(self, addr: Address, order: int, reason: str) -> None:
+        """Move an address within its interface's list (a secondary promoted to primary). Recorded as
+        the address added again with its new order, as the kernel announces it (RTM_NEWADDR): a store
+        applying the events writes the new order over the old."""
+        self.addresses[addr.ifindex].remove(addr)
+        self._add_address(replace(addr, order=order), reason)
+
+    def add_system_route(self, route: Route, reason: str) -> None:
+        """Add a route the stack derives outside `rederive` (Linux's ff00::/8 on an address add)."""
+        self._activate(route, Kind.ROUTE_ADDED, reason)
 
     def drop_system_route(self, route: Route, reason: str) -> None:
         self._deactivate(route, Kind.ROUTE_REMOVED, reason)
 
     def replace_route(self, old: Route, new: Route, reason: str) -> None:
         self._replace(old, new, reason)
-
-    def replace_address(self, old: Address, new: Address, reason: str) -> None:
-        lst = self.addresses[old.ifindex]
-        lst[lst.index(old)] = new
-        self._emit(Kind.ADDRESS_REMOVED, reason, address=old)
-        self._emit(Kind.ADDRESS_ADDED, reason, address=new)
 
     # ------------------------------------------------------------------ primitives (one event each)
     def _emit(self, kind: Kind, reason: str, **payload: object) -> None:
@@ -603,8 +611,9 @@ class Host:
         self._emit(Kind.INTERFACE_CHANGED, reason, interface=new)
 
     def _add_address(self, addr: Address, reason: str) -> None:
-        self.addresses[addr.ifindex].append(addr)
-        self._next_order = max(self._next_order, addr.order) + 1
+        """Insert `addr` where its order puts it: each interface's list stays sorted by the profile's
+        `address_key`, which is what `restore` rebuilds it with."""
+        insort(self.addresses[addr.ifindex], addr, key=self.profile.address_key)
         self._emit(Kind.ADDRESS_ADDED, reason, address=addr)
 
     def _remove_address(self, addr: Address, reason: str) -> None:

@@ -229,7 +229,12 @@ class AddressStore(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """A unicast address bound to an interface. `order` records when it was added (first-added wins)."""
+    """A unicast address bound to an interface.
+
+    `order` is its place among its interface's addresses, as its profile numbers them (the order they
+    were added in on Windows; the kernel's list order on Linux): the first usable one of a family is a
+    route's source, so a host rebuilt from stored addresses sorts them by it.
+    """
 
     ip: IP
     length: int

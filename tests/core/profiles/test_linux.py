@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from routekeeper.core import operations as op
+from routekeeper.core.events import Kind
 from routekeeper.core.host import Host
 from routekeeper.core.keeper import keep
 from routekeeper.core.operations import RefusalCode, Refused
-from routekeeper.core.values import IP, Interface, Prefix
+from routekeeper.core.values import IP, Address, Interface, Prefix
 
 ip, pfx = IP.parse, Prefix.parse
 ETH0 = Interface(2, "eth0", "veth", "02-00-00-00-00-02")
@@ -185,3 +186,37 @@ def test_ipv6_admin_down_removes_addresses_and_routes_not_back_on_up(host):
     assert manual(host) == set()
     assert "2001:db8::5" not in addrs(host, 2, 6)
     assert addrs(host, 2, 6) == ["fe80::ff:fe00:2"]  # link-local comes back with the link
+
+
+def test_promotion_is_announced_with_the_promoted_address_new_place(host):
+    """The kernel sends RTM_NEWADDR for the promoted secondary; a store applying the events keeps
+    the order it moved to."""
+    host.apply(op.SetInterface(2, promote_secondaries=True))
+    for text in ("192.168.0.20", "10.0.0.1", "192.168.0.21"):
+        host.apply(op.AddAddress(2, ip(text), 24 if text.startswith("192") else 8))
+    events = host.apply(op.DeleteAddress(2, ip("192.168.0.20")))
+    (promoted,) = [e.address for e in events if e.kind is Kind.ADDRESS_ADDED]
+    assert promoted is not None and str(promoted.ip) == "192.168.0.21"
+    assert addrs(host, 2) == ["10.0.0.1", "192.168.0.21"]
+    assert host.addresses_of(2, 4)[-1] == promoted
+
+
+def test_addresses_numbered_in_kernel_order_alone_take_new_ones_in_the_right_place():
+    """A host built from a kernel dump numbers its addresses 0, 1, 2... in the kernel's order; a new
+    primary still goes before the secondaries, a new secondary at the tail."""
+    dumped = [
+        Address(ip("192.168.0.20"), 24, 2, 0),
+        Address(ip("10.0.0.1"), 8, 2, 1),
+        Address(ip("192.168.0.21"), 24, 2, 2),
+        Address(ip("2001:db8::2"), 64, 2, 3),
+        Address(ip("2001:db8::1"), 64, 2, 4),
+        Address(ETH0.link_local(), 64, 2, 5),
+    ]
+    h = Host.restore("linux", "dumped", [ETH0], reversed(dumped), [], [], [])
+    assert [str(a.ip) for a in h.addresses_of(2)] == [str(a.ip) for a in dumped]
+    h.apply(op.AddAddress(2, ip("172.16.0.1"), 16))
+    h.apply(op.AddAddress(2, ip("10.0.0.2"), 8))
+    h.apply(op.AddAddress(2, ip("2001:db8::3"), 64))
+    assert addrs(h, 2) == ["192.168.0.20", "10.0.0.1", "172.16.0.1", "192.168.0.21", "10.0.0.2"]
+    assert addrs(h, 2, 6)[:3] == ["2001:db8::3", "2001:db8::2", "2001:db8::1"]
+    assert [str(a) for a in h.copy().addresses_of(2)] == [str(a) for a in h.addresses_of(2)]
