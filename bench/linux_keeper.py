@@ -120,7 +120,7 @@ def daemon(ns: str, state: str) -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "routekeeper.linux.keeper.daemon",
+            "routekeeper.app.keep",
             "--netns",
             ns,
             "--state",

@@ -603,9 +603,9 @@ def cmd_cluster(ctx: Context, args: list[str]) -> int:
 
 
 def cmd_keep(ctx: Context, args: list[str]) -> int:
-    from routekeeper.linux.keeper.daemon import main as daemon_main
+    from routekeeper.app import keep
 
-    return daemon_main(args)
+    return keep.main(args)
 
 
 def cmd_reg(ctx: Context, args: list[str]) -> int:

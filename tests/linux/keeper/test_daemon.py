@@ -2,7 +2,7 @@
 
 Each test makes its own namespaces (`pair`: namespace `host` with veth va0, peer vb0 elsewhere), writes
 persistent routes through the linux backend's session (as `route -p add` would), runs
-`python -m routekeeper.linux.keeper.daemon` as a subprocess, breaks things with `ip`, and watches the kernel.
+`python -m routekeeper.app.keep` as a subprocess, breaks things with `ip`, and watches the kernel.
 """
 
 from __future__ import annotations
