@@ -4,7 +4,7 @@ Why not pyroute2 here: it builds about 3k route messages per second and parses a
 internet table (1M routes) would take minutes to install or dump. Packing with precompiled `Struct`s
 reaches well over 100k messages per second, which leaves the kernel (about 170k additions per
 second) as the bottleneck. pyroute2 stays in charge of everything small (links, addresses, sysctls);
-`tests/kernel/test_kernel_codec.py` checks this codec message-for-message against pyroute2's encoder
+`tests/linux/test_codec.py` checks this codec message-for-message against pyroute2's encoder
 and decoder and against the kernel.
 
 Only what routekeeper needs is covered: RTM_NEWROUTE / RTM_DELROUTE requests for single-path

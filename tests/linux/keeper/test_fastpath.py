@@ -195,7 +195,7 @@ def test_kernel_address_returns_only_covered_routes_reinstalled(lab, state_file)
     """Two devices. The last address of va0 goes (its routes are flushed) and comes back: every route
     via va0's gateway is re-installed, and the daemon touches nothing else (its log names one covered
     group; the routes via va1 keep the very same kernel entries)."""
-    from tests.linux.keeper.test_daemon import wait_log
+    from tests.linux.keeper.test_loop import wait_log
 
     ns, peer = lab.netns(), lab.netns()
     lab.veth(ns, "va0", peer, "vb0")
