@@ -18,7 +18,7 @@ from routekeeper.linux.keeper.decide import (
     Decider,
     Install,
     PromoteSecondaries,
-    Reconcile,
+    ReconcileAll,
     Remember,
     Repair,
     Resync,
@@ -118,7 +118,7 @@ def test_an_address_on_an_unknown_interface_goes_the_slow_way() -> None:
     d = decider()
     a = KAddr(4, IP.parse("10.1.0.2").value, 24, 9, 0)
     assert d.on(AddressAdded(a)) == [Remember(a, None)]
-    assert d.settle() == [Reconcile("address 10.1.0.2/24 added")]
+    assert d.settle() == [ReconcileAll("address 10.1.0.2/24 added")]
 
 
 # ------------------------------------------------------------------------------------------ flushes
@@ -128,7 +128,10 @@ def test_last_ipv4_address_deleted_forgets_the_interface_routes_and_verifies() -
     assert d.mirror.is_present(g, g.keys[0])
     assert d.on(AddressDeleted(ADDR)) == []
     assert not d.mirror.is_present(g, g.keys[0]), "the kernel flushed them, silently"
-    assert d.settle() == [Verify(2, "address 10.0.0.2/24 deleted"), Reconcile("address 10.0.0.2/24 deleted")]
+    assert d.settle() == [
+        Verify(2, "address 10.0.0.2/24 deleted"),
+        ReconcileAll("address 10.0.0.2/24 deleted"),
+    ]
     assert d.settle() == [], "a batch is acted on once"
 
 
@@ -136,25 +139,25 @@ def test_link_set_down_verifies_and_reconciles() -> None:
     d = decider()
     assert d.on(LinkChanged(VA0._replace(flags=0))) == []
     assert not d.mirror.is_present(group_via(d, GW), group_via(d, GW).keys[0])
-    assert d.settle() == [Verify(2, "interface va0 set down"), Reconcile("interface va0 set down")]
+    assert d.settle() == [Verify(2, "interface va0 set down"), ReconcileAll("interface va0 set down")]
 
 
 @pytest.mark.parametrize(
     ("old", "new", "want"),
     [
-        (VA0._replace(flags=0), VA0, Reconcile("interface va0 set up")),
+        (VA0._replace(flags=0), VA0, ReconcileAll("interface va0 set up")),
         (VA0, VA0._replace(carrier=False), None),
-        (VA0._replace(carrier=False), VA0, Reconcile("interface va0 has carrier")),
+        (VA0._replace(carrier=False), VA0, ReconcileAll("interface va0 has carrier")),
     ],
 )
-def test_link_changes(old: KLink, new: KLink, want: Reconcile | None) -> None:
+def test_link_changes(old: KLink, new: KLink, want: ReconcileAll | None) -> None:
     d = decider()
     d.mirror.links[2] = old
     assert d.on(LinkChanged(new)) == []
     if want is None:  # lost carrier: re-read, then reconcile
         assert d.settle() == [
             Verify(2, "interface va0 lost carrier"),
-            Reconcile("interface va0 lost carrier"),
+            ReconcileAll("interface va0 lost carrier"),
         ]
     else:
         assert d.settle() == [want]
@@ -165,14 +168,14 @@ def test_new_link_promotes_secondaries_only_when_managed() -> None:
     assert decider(manage_promote=True).on(LinkChanged(va1)) == [PromoteSecondaries()]
     d = decider()
     assert d.on(LinkChanged(va1)) == []
-    assert d.settle() == [Reconcile("interface va1 appeared")]
+    assert d.settle() == [ReconcileAll("interface va1 appeared")]
 
 
 def test_removed_link_is_forgotten_without_a_dump() -> None:
     d = decider()
     d.on(LinkRemoved(VA0))
     assert 2 not in d.mirror.links and d.mirror.addrs == []
-    assert d.settle() == [Reconcile("interface va0 removed")], "no Verify: there is nothing to read"
+    assert d.settle() == [ReconcileAll("interface va0 removed")], "no Verify: there is nothing to read"
     assert not d.mirror.is_present(group_via(d, GW), group_via(d, GW).keys[0])
 
 
@@ -200,7 +203,7 @@ def test_repairs_join_the_reconcile_of_the_same_batch() -> None:
     d.on(RouteDeleted(kroute(COVERED[0], GW)))
     d.on(RouteDeleted(kroute(COVERED[1], GW)))
     d.on(LinkChanged(VA0._replace(carrier=False)))
-    assert d.settle()[-1] == Reconcile("interface va0 lost carrier; 2 routes deleted by others")
+    assert d.settle()[-1] == ReconcileAll("interface va0 lost carrier; 2 routes deleted by others")
 
 
 # ------------------------------------------------------------------------------------------ lost events

@@ -24,8 +24,8 @@ from routekeeper.linux.codec import KAddr, KLink, KRoute
 from routekeeper.linux.keeper.events import (
     AddressAdded,
     AddressDeleted,
-    Event,
     EventsLost,
+    KernelEvent,
     LinkChanged,
     LinkRemoved,
     RouteDeleted,
@@ -84,7 +84,7 @@ class Verify:
 
 
 @dataclass(frozen=True, slots=True)
-class Reconcile:
+class ReconcileAll:
     """Install whatever is missing and reachable, for every group (`Decider.reconcile`)."""
 
     why: str
@@ -98,7 +98,7 @@ class Repair:
     why: str
 
 
-Action = Install | Remember | PromoteSecondaries | Resync | Verify | Reconcile | Repair
+DaemonAction = Install | Remember | PromoteSecondaries | Resync | Verify | ReconcileAll | Repair
 
 
 @dataclass
@@ -167,7 +167,7 @@ class Decider:
         return sum(len(g.members) for g in self.groups.values())
 
     # ------------------------------------------------------------------ events
-    def on(self, event: Event) -> list[Action]:
+    def on(self, event: KernelEvent) -> list[DaemonAction]:
         """What `event` calls for now (only the hot path acts at once); the rest goes to `pending`."""
         if type(event) is AddressAdded:
             return self._address_added(event.addr)
@@ -183,7 +183,7 @@ class Decider:
             self.pending.overflow = True
         return []
 
-    def _address_added(self, a: KAddr) -> list[Action]:
+    def _address_added(self, a: KAddr) -> list[DaemonAction]:
         if any(x.ip == a.ip and x.ifindex == a.ifindex for x in self.mirror.addrs):
             return []  # a flags update (e.g. DAD done): nothing new is reachable
         if self.pending.overflow:
@@ -194,7 +194,7 @@ class Decider:
             return [Remember(a, None)]
         return actions
 
-    def address_added(self, a: KAddr) -> list[Action] | None:
+    def address_added(self, a: KAddr) -> list[DaemonAction] | None:
         """The hot path: an address came (back); the routes it makes reachable, then `Remember`.
 
         Decided on the mirror as it was before the address (nothing is updated before the messages
@@ -209,7 +209,7 @@ class Decider:
             return [Remember(a, None)]
         m = self.mirror
         targets = address_added_targets(prefix, a.ifindex, links, m.addrs, m.onlink, self.index)
-        actions: list[Action] = []
+        actions: list[DaemonAction] = []
         for g, target in targets:
 
             def reason(g: RouteGroup = g, target: int = target) -> str:
@@ -225,7 +225,7 @@ class Decider:
     def remember(self, a: KAddr) -> None:
         self.mirror.add_address(a)
 
-    def _link_changed(self, link: KLink) -> list[Action]:
+    def _link_changed(self, link: KLink) -> list[DaemonAction]:
         m = self.mirror
         m.drop_view()
         old = m.links.get(link.index)
@@ -276,12 +276,12 @@ class Decider:
             keys.discard(k)
             self.pending.repair.add((r.version, r.gateway, k))
 
-    def settle(self) -> list[Action]:
+    def settle(self) -> list[DaemonAction]:
         """What the drained batch of events calls for, in order: re-reads, then one reconcile."""
         batch, self.pending = self.pending, Pending()
         if batch.overflow:
             return [Resync("events lost", overflowed=True)]
-        actions: list[Action] = []
+        actions: list[DaemonAction] = []
         for ifindex, why in batch.verify.items():
             if ifindex in self.mirror.links:
                 actions.append(Verify(ifindex, why))
@@ -291,7 +291,7 @@ class Decider:
             reasons = list(batch.refresh.values()) + list(batch.verify.values())
             if batch.repair:
                 reasons.append(f"{len(batch.repair)} routes deleted by others")
-            actions.append(Reconcile("; ".join(reasons)))
+            actions.append(ReconcileAll("; ".join(reasons)))
         elif batch.repair:
             n = len(batch.repair)
             why = "deleted by another process" if n == 1 else f"{n} routes deleted by others"

@@ -53,10 +53,10 @@ class EventsLost:
     """ENOBUFS on the event socket: notifications were dropped, so the mirror cannot be trusted."""
 
 
-Event = AddressAdded | AddressDeleted | LinkChanged | LinkRemoved | RouteDeleted | EventsLost
+KernelEvent = AddressAdded | AddressDeleted | LinkChanged | LinkRemoved | RouteDeleted | EventsLost
 
 
-def decode(data: memoryview) -> Iterator[Event]:
+def decode(data: memoryview) -> Iterator[KernelEvent]:
     """The events in one datagram of the event socket, in order (messages that do not matter skipped)."""
     for mtype, _flags, _seq, start, end in codec.iter_messages(data):
         if mtype == codec.RTM_NEWADDR or mtype == codec.RTM_DELADDR:

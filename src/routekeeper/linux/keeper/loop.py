@@ -33,11 +33,11 @@ from typing import Protocol
 from routekeeper.core.values import IP, PersistentRoute, Prefix
 from routekeeper.linux import codec
 from routekeeper.linux.keeper.decide import (
-    Action,
+    DaemonAction,
     Decider,
     Install,
     PromoteSecondaries,
-    Reconcile,
+    ReconcileAll,
     Remember,
     Repair,
     Resync,
@@ -143,7 +143,7 @@ class Daemon:
         self.execute(decider.settle())
         decider.mirror.warm_view()
 
-    def execute(self, actions: Iterable[Action]) -> int:
+    def execute(self, actions: Iterable[DaemonAction]) -> int:
         """Carry out `actions` in order; returns how many routes went in."""
         sent = 0
         for action in actions:
@@ -153,7 +153,7 @@ class Daemon:
                 self.remember(action, sent)
             elif type(action) is Verify:
                 self.verify(action)
-            elif type(action) is Reconcile:
+            elif type(action) is ReconcileAll:
                 sent += self.execute(self.decider.reconcile(action.why))
             elif type(action) is Repair:
                 sent += self.execute(self.decider.repair(action.deleted, action.why))
