@@ -188,13 +188,13 @@ class Decider:
             return []  # a flags update (e.g. DAD done): nothing new is reachable
         if self.pending.overflow:
             return [Remember(a, None)]
-        actions = self.address_added(a)
+        actions = self.fast_path(a)
         if actions is None:
             self.pending.refresh[a.ifindex] = f"address {IP(a.version, a.ip)}/{a.length} added"
             return [Remember(a, None)]
         return actions
 
-    def address_added(self, a: KAddr) -> list[DaemonAction] | None:
+    def fast_path(self, a: KAddr) -> list[DaemonAction] | None:
         """The hot path: an address came (back); the routes it makes reachable, then `Remember`.
 
         Decided on the mirror as it was before the address (nothing is updated before the messages

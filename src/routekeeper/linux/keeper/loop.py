@@ -15,7 +15,7 @@ socket filter so that our own bulk installs do not flood it):
 `stop` / `reload` are set by the caller's signal handlers; `run(once=True)` reconciles and returns.
 
 The hot path is an address coming back: its routes are sent as soon as its message is decoded,
-before any bookkeeping or logging (see `decide.Decider.address_added`).
+before any bookkeeping or logging (see `decide.Decider.fast_path`).
 """
 
 from __future__ import annotations
