@@ -120,7 +120,7 @@ def daemon(ns: str, state: str) -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "routekeeper.linux.keeper.daemon",
+            "routekeeper.app.keep",
             "--netns",
             ns,
             "--state",
@@ -138,7 +138,8 @@ _pending: dict[int, list[str]] = {}
 
 
 def wait_line(p: subprocess.Popen[bytes], text: str, timeout: float = 600) -> float:
-    """Time at which the daemon logged a line containing `text` (raw reads: see tests/kernel)."""
+    """Time at which the daemon logged a line containing `text` (raw reads: see `wait_log` in
+    tests/linux/keeper/test_loop.py)."""
     assert p.stderr is not None
     fd = p.stderr.fileno()
     lines = _pending.setdefault(fd, [""])

@@ -85,9 +85,9 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
 
 
 def cmd_keep(ctx: Session, args: list[str]) -> int:
-    from routekeeper.linux.keeper.daemon import main as daemon_main
+    from routekeeper.app import keep
 
-    return daemon_main(args)
+    return keep.main(args)
 
 
 HELP = """\

@@ -2,8 +2,9 @@
 
 Every namespace is named `rk-<pid>-<n>` so parallel runs never collide and a leftover is easy to
 trace. Nothing here touches the host's own interfaces, addresses or routes, and no traffic leaves
-the namespaces the tests make. Tests skip (with the reason printed) only when not root or without
-network namespace support.
+the namespaces the tests make. Kernel tests skip (with the reason printed) only when not root or
+without network namespace support; tests marked `no_kernel` (pure decisions and encoders, fed
+values) always run.
 """
 
 from __future__ import annotations
@@ -41,13 +42,19 @@ def _skip_reason() -> str | None:
 SKIP = _skip_reason()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "no_kernel: a test under tests/linux that needs no root and no kernel")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if SKIP is None:
         return
     print(f"\nkernel tests skipped: {SKIP}", file=sys.stderr)
     marker = pytest.mark.skip(reason=SKIP)
     for item in items:
-        if "tests/linux" in str(item.fspath).replace(os.sep, "/"):
+        if "tests/linux" in str(item.fspath).replace(os.sep, "/") and not item.get_closest_marker(
+            "no_kernel"
+        ):
             item.add_marker(marker)
 
 
@@ -103,7 +110,7 @@ class Lab:
     def daemon(self, *args: str, stderr: int | None = None) -> subprocess.Popen[bytes]:
         env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC), PYTHONUNBUFFERED="1")
         p = subprocess.Popen(
-            [sys.executable, "-m", "routekeeper.linux.keeper.daemon", *args],
+            [sys.executable, "-m", "routekeeper.app.keep", *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr if stderr is not None else subprocess.PIPE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from routekeeper.linux.apply import Failure, apply
+from routekeeper.linux.apply import KernelFailure, apply
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.linux.observe import KernelHost, build_host, dump
 from routekeeper.store.linux import Store, StoredRoute
@@ -24,7 +24,7 @@ class NotPermitted(PermissionError):
 class KernelRefused(RuntimeError):
     """The kernel refused part of a command's changes; `failures` says which."""
 
-    def __init__(self, failures: list[Failure]) -> None:
+    def __init__(self, failures: list[KernelFailure]) -> None:
         super().__init__("; ".join(str(f) for f in failures))
         self.failures = failures
 

@@ -40,7 +40,7 @@ TOLERATED = {
 
 
 @dataclass(frozen=True, slots=True)
-class Failure:
+class KernelFailure:
     """An event the kernel refused, with its errno."""
 
     event: Event
@@ -98,12 +98,12 @@ class Applier:
         if self._ipr is not None:
             self._ipr.close()
 
-    def apply(self, events: Iterable[Event]) -> list[Failure]:
+    def apply(self, events: Iterable[Event]) -> list[KernelFailure]:
         failures = []
         for event in events:
             err = self.one(event)
             if err and err not in TOLERATED.get(event.kind, ()):
-                failures.append(Failure(event, err))
+                failures.append(KernelFailure(event, err))
         return failures
 
     def one(self, e: Event) -> int:
@@ -181,7 +181,7 @@ def _v6_nodad(version: int) -> dict[str, int]:
 
 def apply(
     events: Iterable[Event], netns: str | None = None, interfaces: dict[int, Interface] | None = None
-) -> list[Failure]:
+) -> list[KernelFailure]:
     """Carry out `events` (a host's journal) on the kernel; returns what the kernel refused."""
     applier = Applier(netns, interfaces or {})
     try:

@@ -4,7 +4,7 @@ Why not pyroute2 here: it builds about 3k route messages per second and parses a
 internet table (1M routes) would take minutes to install or dump. Packing with precompiled `Struct`s
 reaches well over 100k messages per second, which leaves the kernel (about 170k additions per
 second) as the bottleneck. pyroute2 stays in charge of everything small (links, addresses, sysctls);
-`tests/kernel/test_kernel_codec.py` checks this codec message-for-message against pyroute2's encoder
+`tests/linux/test_codec.py` checks this codec message-for-message against pyroute2's encoder
 and decoder and against the kernel.
 
 Only what routekeeper needs is covered: RTM_NEWROUTE / RTM_DELROUTE requests for single-path
@@ -407,6 +407,23 @@ def parse_error(data: bytes | memoryview, start: int) -> int:
     return -ERRHDR.unpack_from(data, start + 16)[0]
 
 
+def _first_hop(data: bytes | memoryview, pos: int) -> tuple[int, int, int]:
+    """(flags, ifindex, gateway) of the first hop of the RTA_MULTIPATH attribute at `pos`.
+
+    rtnexthop: len(H) flags(B) hops(B) ifindex(i), then its attributes."""
+    length, flags, _hops, ifindex = struct.unpack_from("=HBBi", data, pos + 4)
+    gateway = 0
+    npos, nend = pos + 12, pos + 4 + length
+    while npos + 4 <= nend:
+        nlen, ntype = NLA.unpack_from(data, npos)
+        if nlen < 4:
+            break
+        if ntype == RTA_GATEWAY and not gateway:
+            gateway = int.from_bytes(data[npos + 4 : npos + nlen], "big")
+        npos += (nlen + 3) & ~3
+    return flags, ifindex, gateway
+
+
 def parse_route(data: bytes | memoryview, start: int, end: int) -> KRoute | None:
     """Decode one RTM_NEWROUTE / RTM_DELROUTE message; None for families other than IPv4 / IPv6."""
     family, dst_len, _src_len, _tos, table, proto, scope, rtype, rflags = RTMSG.unpack_from(data, start + 16)
@@ -439,18 +456,10 @@ def parse_route(data: bytes | memoryview, start: int, end: int) -> KRoute | None
         elif atype == RTA_MULTIPATH:
             multipath = True
             if alen >= 16:
-                # rtnexthop: len(H) flags(B) hops(B) ifindex(i), then attributes: take the first hop
-                _l, nh_flags, _hops, nh_if = struct.unpack_from("=HBBi", data, pos + 4)
+                nh_flags, nh_if, nh_gateway = _first_hop(data, pos)
                 oif = oif or nh_if
                 rflags |= nh_flags
-                npos, nend = pos + 12, pos + 4 + _l
-                while npos + 4 <= nend:
-                    nlen, ntype = unpack(data, npos)
-                    if nlen < 4:
-                        break
-                    if ntype == RTA_GATEWAY and not gateway:
-                        gateway = int.from_bytes(data[npos + 4 : npos + nlen], "big")
-                    npos += (nlen + 3) & ~3
+                gateway = gateway or nh_gateway
         pos += (alen + 3) & ~3
     return KRoute(
         version, dst, dst_len, oif, gateway, priority, table, proto, scope, rtype, rflags, prefsrc, multipath

@@ -21,23 +21,16 @@ from routekeeper.core.keeper import reconcile
 from routekeeper.core.values import IP, PersistentRoute, Prefix
 from routekeeper.linux import codec
 from routekeeper.linux.codec import KAddr, KLink, KRoute
-from routekeeper.linux.keeper.daemon import (
-    NexthopIndex,
-    additions,
-    address_added_targets,
-    build_view,
-    group_routes,
-    key_prefix,
-    new_onlink_prefix,
-    onlink_interfaces,
-    prefix_key,
-)
+from routekeeper.linux.keeper.fastpath import address_added_targets, new_onlink_prefix, onlink_interfaces
+from routekeeper.linux.keeper.index import NexthopIndex, group_routes, key_prefix, prefix_key
+from routekeeper.linux.keeper.view import additions, build_view
 from routekeeper.linux.nlsock import RtnlSocket
 from routekeeper.linux.observe import PROTO_ROUTEKEEPER
 from routekeeper.store.linux import Store, StoredRoute
 
 
 # ------------------------------------------------------------------------------------------ encoder
+@pytest.mark.no_kernel
 @pytest.mark.parametrize("version", [4, 6])
 def test_kernel_batch_template_matches_bulk_encoder(version: int) -> None:
     rng = random.Random(version)
@@ -67,6 +60,7 @@ def test_kernel_batch_template_matches_bulk_encoder(version: int) -> None:
     assert got == want
 
 
+@pytest.mark.no_kernel
 def test_kernel_prefix_key_round_trip() -> None:
     for version, text in ((4, "10.1.2.0/24"), (4, "0.0.0.0/0"), (6, "2001:db8:ffff::/48"), (6, "::/0")):
         p = Prefix.parse(text)
@@ -74,6 +68,7 @@ def test_kernel_prefix_key_round_trip() -> None:
 
 
 # ------------------------------------------------------------------------------------------ index
+@pytest.mark.no_kernel
 def test_kernel_nexthop_index_covers_exactly_the_subnet() -> None:
     nexthops = ["10.0.0.1", "10.0.0.254", "10.0.1.1", "10.0.0.0", "192.168.1.1", "0.0.0.0"]
     routes = [
@@ -148,6 +143,7 @@ def decisions(links, addrs, onlink, groups) -> dict[tuple, int | None]:  # type:
     return out
 
 
+@pytest.mark.no_kernel
 @pytest.mark.parametrize("seed", range(400))
 def test_kernel_fast_decision_equals_reconcile(seed: int) -> None:
     """For a random host and a random new address: the fast path's targets are exactly the groups
@@ -199,7 +195,7 @@ def test_kernel_address_returns_only_covered_routes_reinstalled(lab, state_file)
     """Two devices. The last address of va0 goes (its routes are flushed) and comes back: every route
     via va0's gateway is re-installed, and the daemon touches nothing else (its log names one covered
     group; the routes via va1 keep the very same kernel entries)."""
-    from tests.linux.keeper.test_daemon import wait_log
+    from tests.linux.keeper.test_loop import wait_log
 
     ns, peer = lab.netns(), lab.netns()
     lab.veth(ns, "va0", peer, "vb0")

@@ -2,7 +2,7 @@
 
 Each test makes its own namespaces (`pair`: namespace `host` with veth va0, peer vb0 elsewhere), writes
 persistent routes through the linux backend's session (as `route -p add` would), runs
-`python -m routekeeper.linux.keeper.daemon` as a subprocess, breaks things with `ip`, and watches the kernel.
+`python -m routekeeper.app.keep` as a subprocess, breaks things with `ip`, and watches the kernel.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -25,6 +26,7 @@ from routekeeper.linux.observe import PROTO_ROUTEKEEPER
 from routekeeper.store.linux import Store, StoredRoute
 
 DEFAULT = "0.0.0.0/0"
+SRC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src")
 
 
 def ip(ns: str, *args: str, check: bool = True) -> str:
@@ -258,6 +260,22 @@ def test_kernel_once_and_unreachable(pair, state_file) -> None:  # type: ignore[
     assert p.wait(timeout=20) == 0
     assert has_route(ns, "10.60.0.0/16")
     assert not has_route(ns, "10.61.0.0/16"), "next hop not on-link: waits"
+
+
+def test_kernel_keep_through_the_command_line(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """`routekeeper keep` (the command line's entry, not the module's) runs the same daemon."""
+    _lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    with Store(state_file, ns) as store:
+        store.add(
+            [StoredRoute(PersistentRoute(Prefix.parse("10.62.0.0/16"), IP.parse("10.0.0.1")), None, False)]
+        )
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC))
+    argv = [sys.executable, "-m", "routekeeper", "keep", "--netns", ns, "--state", state_file, "--once"]
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "installed 10.62.0.0/16 via 10.0.0.1 dev va0" in r.stderr
+    assert has_route(ns, "10.62.0.0/16")
 
 
 def test_kernel_sighup_sigterm_and_sd_notify(pair, state_file) -> None:  # type: ignore[no-untyped-def]
