@@ -36,7 +36,7 @@ from routekeeper.core.values import IP, PersistentRoute, Prefix  # noqa: E402
 from routekeeper.linux import codec  # noqa: E402
 from routekeeper.linux.nlsock import RtnlSocket  # noqa: E402
 from routekeeper.linux.observe import PROTO_ROUTEKEEPER  # noqa: E402
-from routekeeper.store.linux import Store, StoredRoute  # noqa: E402
+from routekeeper.store.linux import LinuxRouteStore, StoredRoute  # noqa: E402
 
 GW = "10.0.0.1"
 ADDR = "10.0.0.2"
@@ -108,7 +108,7 @@ def prefixes(n: int) -> list[tuple[int, int]]:
 
 def fill(state: str, ns: str, n: int) -> None:
     gw = IP.parse(GW)
-    with Store(state, ns) as store:
+    with LinuxRouteStore(state, ns) as store:
         store.add(
             StoredRoute(PersistentRoute(Prefix(4, net, ln), gw), None, False) for net, ln in prefixes(n)
         )

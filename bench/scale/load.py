@@ -26,7 +26,7 @@ from routekeeper.core import operations as op
 from routekeeper.core.host import Host
 from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import IP, Interface, Prefix, Route
-from routekeeper.store.hosts import Store, _active_columns
+from routekeeper.store.hosts import HostStore, _active_columns
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -50,7 +50,7 @@ def full_table_host(routes: list[Route], name: str = "border") -> Host:
 def run(routes: list[Route], rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "state.db"
-        store = Store(path)
+        store = HostStore(path)
         host = full_table_host(routes)
         t0 = time.perf_counter()
         with store.transaction() as tx:
@@ -90,7 +90,7 @@ def run(routes: list[Route], rounds: int) -> dict:
     }
 
 
-def _phases(store: Store, loaded: Host) -> dict[str, float]:
+def _phases(store: HostStore, loaded: Host) -> dict[str, float]:
     """The steps of Transaction.load, one by one (the small tables are taken from `loaded`)."""
     persistent = [(p, k in loaded.parked, loaded.last_placed.get(k)) for k, p in loaded.persistent.items()]
     with store.transaction() as tx:

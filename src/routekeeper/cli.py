@@ -17,9 +17,8 @@ from typing import TextIO
 from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
-from routekeeper.app.session import CommandTable, Session, command_text
+from routekeeper.app.session import CommandTable, Session, command_text, state_path
 from routekeeper.frontends.base import UsageError
-from routekeeper.store.hosts import default_state_path
 
 DEFAULT_HOST = "default"
 
@@ -62,12 +61,7 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
         options, words = parse_global_options(argv)
         if words and options.node and options.host:
             raise UsageError("give --host or --node, not both")
-        if options.state:
-            state = options.state
-        elif env is not None and env.get("ROUTEKEEPER_STATE"):
-            state = env["ROUTEKEEPER_STATE"]
-        else:
-            state = str(default_state_path())
+        state = state_path(options.state, env)
     except (Exception, KeyboardInterrupt) as exc:
         return report(exc, err)
     session = Session(

@@ -13,7 +13,7 @@ from routekeeper.app.commands import execute
 from routekeeper.app.errors import CommandFailed
 from routekeeper.app.session import Session
 from routekeeper.cli import COMMANDS
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 
 
 def session(state: Path, out: io.StringIO) -> Session:
@@ -32,7 +32,7 @@ def cluster_state(tmp_path: Path) -> Path:
 
 def test_resolve_node_and_run_on_a_node(tmp_path):
     state = cluster_state(tmp_path)
-    store = Store(state)
+    store = HostStore(state)
     assert resolve_node(store, "node2") == "C/NODE2"
     with pytest.raises(CommandFailed, match="has no node 'NODE9'"):
         resolve_node(store, "NODE9")

@@ -14,21 +14,21 @@ from routekeeper.app.unit import host_unit
 from routekeeper.cli import COMMANDS, run
 from routekeeper.core import operations as op
 from routekeeper.core.values import Interface
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> HostStore:
     state = tmp_path / "s.db"
     assert (
         run(["--state", str(state), "host", "init", "--profile", "hotfix"], io.StringIO(), io.StringIO()) == 0
     )
-    s = Store(state)
+    s = HostStore(state)
     yield s
     s.close()
 
 
-def interfaces(store: Store) -> list[int]:
+def interfaces(store: HostStore) -> list[int]:
     with store.transaction() as tx:
         host = tx.load("default")
         assert host is not None

@@ -14,7 +14,7 @@ from routekeeper.core.host import Host
 from routekeeper.core.table.columns import RouteColumns
 from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import IP, Interface, Origin, Prefix, Route
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 
 ip, pfx = IP.parse, Prefix.parse
 
@@ -118,7 +118,7 @@ def big_host(profile: str, n: int = 50_000) -> Host:
 def test_large_host_survives_create_and_load(tmp_path: Path, profile: str) -> None:
     host = big_host(profile)
     assert host.parked and host.last_placed and host.held and len(host.table) > 50_000
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     with store.transaction() as tx:
         tx.create_host(host)
     with store.transaction() as tx:
@@ -143,7 +143,7 @@ def test_large_host_survives_create_and_load(tmp_path: Path, profile: str) -> No
 def test_event_writes_after_a_bulk_load_match_memory(tmp_path: Path) -> None:
     """Operations on a loaded large host, saved event by event, load back as the host in memory; the
     pre-hotfix stack's withdrawal of unbound routes (read from the table's flags) included."""
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     with store.transaction() as tx:
         tx.create_host(big_host("prehotfix", 20_000))
     with store.transaction() as tx:

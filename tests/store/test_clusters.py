@@ -20,7 +20,7 @@ from routekeeper.store.clusters import (
     load_cluster,
     save_cluster,
 )
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 
 VIP = IP.parse("10.50.0.100")
 
@@ -34,7 +34,7 @@ def dump(path: Path) -> list[str]:
 
 
 def test_round_trip_keeps_cluster_and_hosts(tmp_path, two_nodes, snapshot):
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     c = two_nodes("prehotfix", nodes=3)
     with store.transaction() as tx:
         save_cluster(tx, c, "setup")
@@ -58,7 +58,7 @@ def test_round_trip_keeps_cluster_and_hosts(tmp_path, two_nodes, snapshot):
 
 
 def test_history_is_appended_once_and_can_be_skipped(tmp_path, two_nodes):
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     c = two_nodes()
     with store.transaction() as tx:
         save_cluster(tx, c, "a")
@@ -76,7 +76,7 @@ def test_history_is_appended_once_and_can_be_skipped(tmp_path, two_nodes):
 
 
 def test_missing_cluster_and_delete(tmp_path, two_nodes):
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     with store.transaction() as tx:
         with pytest.raises(ClusterStoreError):
             load_cluster(tx, "NOPE")
@@ -98,7 +98,7 @@ def state(tmp_path: Path) -> Path:
     assert cli(path, "create", "C")[0] == 0
     for node in ("NODE1", "NODE2"):
         assert cli(path, "add-node", node, "--profile", "prehotfix")[0] == 0
-        store = Store(path)
+        store = HostStore(path)
         with store.transaction() as tx:
             host = tx.load(f"C/{node}")
             assert host is not None
@@ -141,7 +141,7 @@ def test_cli_selects_clusters(state, tmp_path):
 def test_a_new_node_never_takes_over_an_existing_host_row(tmp_path):
     path = tmp_path / "s.db"
     assert cli(path, "create", "C")[0] == 0
-    store = Store(path)
+    store = HostStore(path)
     with store.transaction() as tx:
         from routekeeper.core.host import Host
 
@@ -156,7 +156,7 @@ def test_adapters_added_later_round_trip(tmp_path, two_nodes, snapshot):
     from routekeeper.core.host import Host
     from routekeeper.core.values import Interface
 
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     c = two_nodes("prehotfix", nodes=2)
     c.apply(OnlineGroup("SQL"))
     with store.transaction() as tx:
@@ -186,7 +186,7 @@ def test_adapters_added_later_round_trip(tmp_path, two_nodes, snapshot):
 
 
 def test_an_adapter_row_for_an_unknown_network_is_refused(tmp_path, two_nodes):
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     with store.transaction() as tx:
         save_cluster(tx, two_nodes(), "setup")
         tx.conn.execute(
@@ -199,7 +199,7 @@ def test_an_adapter_row_for_an_unknown_network_is_refused(tmp_path, two_nodes):
 
 
 def test_cli_add_adapter_is_saved_and_a_refusal_writes_nothing(state):
-    store = Store(state)
+    store = HostStore(state)
     with store.transaction() as tx:
         from routekeeper.core import operations as op
         from routekeeper.core.values import Interface

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from routekeeper.cli import run
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 KILLS = 200
@@ -61,7 +61,7 @@ def test_kill_9_storm_keeps_every_reported_success(tmp_path):
                 if status == 0:
                     succeeded.add(prefix)
 
-    store = Store(state)
+    store = HostStore(state)
     assert store.integrity_ok()
     with store.transaction() as tx:
         host = tx.load("default")

@@ -18,7 +18,7 @@ from routekeeper.core.host import Host
 from routekeeper.core.operations import Refused
 from routekeeper.core.values import IP, Interface, Prefix
 from routekeeper.store.errors import StoreError
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 from routekeeper.store.schema import SCHEMA_VERSION
 
 ip, pfx = IP.parse, Prefix.parse
@@ -63,7 +63,7 @@ def state(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("profile", ["hotfix", "prehotfix", "linux"])
 def test_event_writes_reproduce_the_host_exactly(tmp_path, profile):
     """Random operations saved event by event load back as exactly the host in memory."""
-    store = Store(tmp_path / "s.db")
+    store = HostStore(tmp_path / "s.db")
     host = Host(profile, name="h")
     with store.transaction() as tx:
         tx.create_host(host)
@@ -147,7 +147,7 @@ def test_older_schema_is_refused_with_a_clear_message(state):
     conn.commit()
     conn.close()
     with pytest.raises(StoreError, match="cannot migrate"):
-        Store(state)
+        HostStore(state)
 
 
 def test_foreign_file_is_refused(tmp_path):
@@ -185,7 +185,7 @@ def test_two_processes_writing_at_once_both_succeed(state):
         for n in (1, 2)
     ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
-    store = Store(state)
+    store = HostStore(state)
     with store.transaction() as tx:
         host = tx.load("default")
     assert host is not None and len(host.persistent) == 50

@@ -26,7 +26,7 @@ from routekeeper.core.operations import Refused
 from routekeeper.core.values import IP
 from routekeeper.frontends import native
 from routekeeper.frontends.registry import run_tool
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 
 
 def _core_properties() -> ModuleType:
@@ -117,7 +117,7 @@ def renamed(host: Host, name: str) -> Host:
 def test_copy_and_store_round_trips_match_the_live_host(profile, ops):
     *sequence, last = ops
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "state.db")
+        store = HostStore(Path(tmp) / "state.db")
         try:
             live = properties.fresh(profile)
             live.name = "live"
@@ -157,7 +157,7 @@ def test_copy_and_store_round_trips_match_the_live_host(profile, ops):
 )
 def test_explain_lookup_reads_the_same_on_a_loaded_host(tmp_path):
     live = properties.fresh("linux")
-    store = Store(tmp_path / "state.db")
+    store = HostStore(tmp_path / "state.db")
     try:
         with store.transaction() as tx:
             tx.create_host(live)

@@ -9,7 +9,7 @@ from pathlib import Path
 from routekeeper.core import operations as op
 from routekeeper.core.host import Host
 from routekeeper.core.values import IP, Interface, Prefix, Route
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore
 from routekeeper.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
 from .test_bulk import big_host, snapshot
@@ -154,7 +154,7 @@ def test_v1_file_is_migrated_in_place_and_loads_unchanged(tmp_path: Path) -> Non
     hosts = [small_host(), big_host("hotfix", 5_000)]
     write_v1(path, hosts)
     orders = {h.name: v1_load_order(path, h.name) for h in hosts}
-    store = Store(path)
+    store = HostStore(path)
     version = store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     assert int(version) == SCHEMA_VERSION == 2
     assert store.integrity_ok()
@@ -172,7 +172,7 @@ def test_v1_file_is_migrated_in_place_and_loads_unchanged(tmp_path: Path) -> Non
     store.close()
     # a second opening finds schema 2 and leaves the file as it is
     before = path.read_bytes()
-    Store(path).close()
+    HostStore(path).close()
     assert path.read_bytes() == before
 
 
@@ -180,7 +180,7 @@ def test_migrated_file_keeps_taking_commands(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     host = small_host()
     write_v1(path, [host])
-    store = Store(path)
+    store = HostStore(path)
     with store.transaction() as tx:
         loaded = tx.load("small")
         assert loaded is not None

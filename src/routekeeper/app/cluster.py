@@ -17,7 +17,7 @@ from routekeeper.core.cluster.members import NodeState
 from routekeeper.core.cluster.model import Cluster
 from routekeeper.frontends import cluster as cluster_exe
 from routekeeper.store import clusters as cluster_store
-from routekeeper.store.hosts import Store, Transaction
+from routekeeper.store.hosts import HostStore, Transaction
 
 
 def cmd_cluster(session: Session, args: list[str]) -> int:
@@ -52,7 +52,7 @@ def pick_cluster(tx: Transaction, name: str | None) -> str:
     raise CommandFailed(f"A cluster name must be specified ({', '.join(names)}): cluster /cluster:NAME ...")
 
 
-def _manage(session: Session, store: Store, words: list[str]) -> int:
+def _manage(session: Session, store: HostStore, words: list[str]) -> int:
     """`cluster create NAME`, `cluster list`, `cluster delete NAME`."""
     with store.transaction() as tx:
         sub, rest = words[0].lower(), words[1:]
@@ -80,7 +80,7 @@ def _manage(session: Session, store: Store, words: list[str]) -> int:
     return 0
 
 
-def resolve_node(store: Store, node: str, cluster: str | None = None, require_up: bool = False) -> str:
+def resolve_node(store: HostStore, node: str, cluster: str | None = None, require_up: bool = False) -> str:
     """The host name (`<cluster>/<node>`) that `--node NODE` stands for.
 
     The cluster is `cluster` or the only one in the state file. With `require_up`, a node that is down

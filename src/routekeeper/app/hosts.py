@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from routekeeper.app import hotfix as hotfix_link
+from routekeeper.app import hotfix
 from routekeeper.app.arguments import parse, parser
 from routekeeper.app.errors import CommandFailed
 from routekeeper.app.session import Session
@@ -71,7 +71,7 @@ def _init(session: Session, args: list[str]) -> int:
     p.add_argument("--force", action="store_true", help="replace an existing host of that name")
     ns = parse(p, args)
     name = ns.name or session.host_name
-    facts, profile, note = hotfix_link.facts_for_init(ns.os, ns.sp, ns.arch, ns.from_inventory, ns.profile)
+    facts, profile, note = hotfix.facts_for_init(ns.os, ns.sp, ns.arch, ns.from_inventory, ns.profile)
     store = session.store()
     with store.transaction() as tx:
         if tx.host_id(name) is not None:
@@ -95,7 +95,7 @@ def _apply_hotfix(session: Session, args: list[str]) -> int:
         if host is None:
             raise CommandFailed(f"no host {session.host_name!r}")
         facts = tx.facts(session.host_name)
-        message = hotfix_link.apply_hotfix(host.profile.name, facts)
+        message = hotfix.apply_hotfix(host.profile.name, facts)
         tx.set_facts(session.host_name, replace(facts, pending_profile="hotfix"))
     session.out.write(message + "\n")
     return 0

@@ -21,7 +21,7 @@ from routekeeper.hotfix import (
 )
 from routekeeper.hotfix import cli as checker_cli
 from routekeeper.hotfix.verdict import Verdict
-from routekeeper.store.hosts import HostFacts
+from routekeeper.store.hosts import HostRecord
 
 PROFILE_FOR = {
     Status.FIXED: "hotfix",
@@ -49,7 +49,7 @@ def facts_for_init(
     arch: str | None,
     inventories: list[str] | None,
     profile: str | None,
-) -> tuple[HostFacts, str, str]:
+) -> tuple[HostRecord, str, str]:
     """The stored facts, the profile and a note for `host init`."""
     if inventories:
         if os_name or sp or arch:
@@ -64,7 +64,7 @@ def facts_for_init(
             raise CommandFailed(
                 f"the inventory says {verdict.status.value}, which is profile {chosen}, not {profile}"
             )
-        facts = HostFacts(verdict.product, verdict.sp, verdict.arch)
+        facts = HostRecord(verdict.product, verdict.sp, verdict.arch)
         return facts, chosen, f"{verdict.host}: {verdict.status.value} -> profile {chosen}"
     try:
         product = identify_os(os_name).value if os_name else None
@@ -72,10 +72,10 @@ def facts_for_init(
         cpu = normalize_arch(arch).value if arch else None
     except HotfixInputError as exc:
         raise CommandFailed(str(exc)) from None
-    return HostFacts(product, level, cpu), profile or "hotfix", ""
+    return HostRecord(product, level, cpu), profile or "hotfix", ""
 
 
-def apply_hotfix(current_profile: str, facts: HostFacts) -> str:
+def apply_hotfix(current_profile: str, facts: HostRecord) -> str:
     """Check the prerequisites for installing the hotfix on a simulated host; the message on success."""
     if current_profile == "hotfix" or facts.pending_profile == "hotfix":
         raise CommandFailed("this host already carries the fix (or it is installed and waits for a restart)")

@@ -16,13 +16,13 @@ import sys
 from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.keeper.loop import Daemon
 from routekeeper.linux.netns import has_net_admin
-from routekeeper.store.linux import Store
+from routekeeper.store.linux import LinuxRouteStore
 
 
 class StoredRoutes:
     """The linux store of one namespace as the daemon's `RouteSource`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: LinuxRouteStore) -> None:
         self.store = store
 
     @property
@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
         return 77
     store = None
     try:
-        store = Store(args.state, args.netns)
+        store = LinuxRouteStore(args.state, args.netns)
         daemon = Daemon(StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries)
     except OSError as exc:
         if store is not None:

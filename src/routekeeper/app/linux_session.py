@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from routekeeper.linux.apply import KernelFailure, apply
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.linux.observe import KernelHost, build_host, dump
-from routekeeper.store.linux import Store, StoredRoute
+from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
 
 class NotPermitted(PermissionError):
@@ -38,7 +38,7 @@ def session(netns: str | None = None, state_path: str | None = None) -> Iterator
     if not has_net_admin():
         raise NotPermitted(NOT_PERMITTED)
     try:
-        store = Store(state_path, netns)
+        store = LinuxRouteStore(state_path, netns)
     except PermissionError:
         raise NotPermitted(
             f"routekeeper: cannot open the state file {state_path or 'default'} (run as root)"

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from routekeeper.app.unit import Unit, host_unit, linux_unit
 from routekeeper.core.host import Host
-from routekeeper.store.hosts import Store
+from routekeeper.store.hosts import HostStore, default_state_path
 
 Handler = Callable[["Session", list[str]], int]
 
@@ -27,7 +27,7 @@ class CommandTable:
 class _Shared:
     """What a session and the sessions made from it for one nested command share."""
 
-    store: Store | None = None
+    store: HostStore | None = None
     open_unit: Unit[Host] | None = None
 
 
@@ -46,9 +46,9 @@ class Session:
     command_text: str = ""  # the command as the history records it
     _shared: _Shared = field(default_factory=_Shared, repr=False)
 
-    def store(self) -> Store:
+    def store(self) -> HostStore:
         if self._shared.store is None:
-            self._shared.store = Store(self.state)
+            self._shared.store = HostStore(self.state)
         return self._shared.store
 
     def close(self) -> None:
@@ -86,3 +86,13 @@ class Session:
 def command_text(words: list[str]) -> str:
     """A command line as the history records it: words with spaces (or none) quoted."""
     return " ".join(f'"{w}"' if not w or " " in w else w for w in words)
+
+
+def state_path(given: str | None, env: Mapping[str, str] | None) -> str:
+    """The state file a command line names: `--state`, else `$ROUTEKEEPER_STATE` from `env`, else the
+    user's default (`~/.local/state/routekeeper/state.db`)."""
+    if given:
+        return given
+    if env is not None and env.get("ROUTEKEEPER_STATE"):
+        return env["ROUTEKEEPER_STATE"]
+    return str(default_state_path())

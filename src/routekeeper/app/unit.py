@@ -18,7 +18,7 @@ from routekeeper.app.errors import CommandFailed
 from routekeeper.core.cluster.model import Cluster
 from routekeeper.core.host import Host
 from routekeeper.store import clusters as cluster_store
-from routekeeper.store.hosts import Store, Transaction
+from routekeeper.store.hosts import HostStore, Transaction
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ class Unit(Generic[T]):
 
 @contextmanager
 def unit_of_work(
-    store: Store, load: Callable[[Transaction], T], save: Callable[[Transaction, T], None]
+    store: HostStore, load: Callable[[Transaction], T], save: Callable[[Transaction, T], None]
 ) -> Iterator[Unit[T]]:
     """Load in one transaction, run the body, then `save` if the unit was kept, else roll back."""
     with store.transaction() as tx:
@@ -51,7 +51,7 @@ def unit_of_work(
 
 
 @contextmanager
-def host_unit(store: Store, name: str, command: str) -> Iterator[Unit[Host]]:
+def host_unit(store: HostStore, name: str, command: str) -> Iterator[Unit[Host]]:
     """A simulated host; its journal is written back with `command` as the reason."""
 
     def load(tx: Transaction) -> Host:
@@ -107,7 +107,7 @@ class LoadedCluster:
 
 @contextmanager
 def cluster_unit(
-    store: Store, pick: Callable[[Transaction], str], with_history: bool, command: str
+    store: HostStore, pick: Callable[[Transaction], str], with_history: bool, command: str
 ) -> Iterator[Unit[LoadedCluster]]:
     """The cluster `pick` names; saved with its nodes' hosts when the command changed something."""
 

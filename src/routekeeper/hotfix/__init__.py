@@ -22,9 +22,9 @@ from routekeeper.hotfix.errors import (
     DataFileError,
     FactsError,
     HotfixInputError,
+    HotfixUsageError,
     InventoryError,
     UnclassifiableVersionError,
-    UsageError,
     VersionError,
 )
 from routekeeper.hotfix.facts import FileFact, HostFacts, facts_from_mapping, merge_facts
@@ -63,7 +63,7 @@ __all__ = [
     "Product",
     "Status",
     "UnclassifiableVersionError",
-    "UsageError",
+    "HotfixUsageError",
     "Verdict",
     "VersionError",
     "build_for",

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from routekeeper.hotfix.errors import DataFileError, HotfixInputError, UsageError
+from routekeeper.hotfix.errors import DataFileError, HotfixInputError, HotfixUsageError
 from routekeeper.hotfix.facts import FileFact, HostFacts, basename, merge_facts
 from routekeeper.hotfix.inventory import decode_inventory, parse_inventory
 from routekeeper.hotfix.products import OtherProduct, identify_os, normalize_arch, parse_sp
@@ -53,7 +53,7 @@ class _ArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser that raises instead of printing usage and calling ``sys.exit``."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise HotfixUsageError(message)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
@@ -107,13 +107,13 @@ def _read_inventory(name: str) -> str:
     try:
         return decode_inventory(Path(name).read_bytes())
     except OSError as exc:
-        raise UsageError(f"cannot read inventory {name}: {exc.strerror or exc}") from None
+        raise HotfixUsageError(f"cannot read inventory {name}: {exc.strerror or exc}") from None
 
 
 def _file_fact(spec: str) -> FileFact:
     where, sep, version = spec.partition("=")
     if not sep or not where.strip() or not version.strip():
-        raise UsageError(f"--file expects NAME=VERSION, got {spec!r}")
+        raise HotfixUsageError(f"--file expects NAME=VERSION, got {spec!r}")
     name = basename(where)
     path = where.strip() if name != where.strip() else None
     return FileFact(name=name, version=version.strip(), path=path, source="--file")
@@ -127,7 +127,7 @@ def _cli_facts(args: argparse.Namespace) -> HostFacts:
         files=tuple(_file_fact(spec) for spec in args.file),
     )
     if args.inventory.count("-") > 1:
-        raise UsageError("standard input ('-') can be read only once")
+        raise HotfixUsageError("standard input ('-') can be read only once")
     sources = [facts]
     for name in args.inventory:
         source = "<stdin>" if name == "-" else name
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(words)
         if args.command is None:
-            raise UsageError("a subcommand is required: check or files")
+            raise HotfixUsageError("a subcommand is required: check or files")
         if args.command == "check":
             return _cmd_check(args)
         return _cmd_files(args)

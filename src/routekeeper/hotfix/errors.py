@@ -36,7 +36,7 @@ class FactsError(HotfixInputError):
     """Host facts are incomplete or contradict each other (e.g. SP1 stated, RTM files)."""
 
 
-class UsageError(HotfixInputError):
+class HotfixUsageError(HotfixInputError):
     """The command line itself is wrong (unknown option, missing value)."""
 
 

@@ -108,7 +108,7 @@ def _arch_from_system_type(value: str) -> Arch:
 
 
 @dataclass
-class _Parser:
+class _InventoryReader:
     """Line-by-line reader; holds what has been seen so far of one inventory text."""
 
     source: str
@@ -399,7 +399,7 @@ def parse_inventory(text: str, *, source: str = "inventory") -> HostFacts:
     """
     if not isinstance(text, str):
         raise InventoryError(f"{source}: inventory must be text, not {type(text).__name__}")
-    facts = _Parser(source=source, lines=_split_lines(text)).run()
+    facts = _InventoryReader(source=source, lines=_split_lines(text)).run()
     try:
         return merge_facts(facts)
     except FactsError as exc:

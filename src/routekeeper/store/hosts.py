@@ -72,7 +72,7 @@ BULK_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class HostFacts:
+class HostRecord:
     """What the store knows of the real host a simulated one stands for (product, service pack,
     architecture), and a profile waiting for the next reboot (an installed hotfix)."""
 
@@ -144,7 +144,7 @@ def _intern_ips(v6: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[list[IP
     return ips, index.reshape(-1)
 
 
-class Store:
+class HostStore:
     """One SQLite state file holding any number of named simulated hosts."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -222,13 +222,13 @@ class Transaction:
         assert cur.lastrowid is not None
         self._write_all(cur.lastrowid, host)
 
-    def facts(self, name: str) -> HostFacts:
+    def facts(self, name: str) -> HostRecord:
         row = self.conn.execute(
             "SELECT product, sp, arch, pending_profile FROM hosts WHERE name = ?", (name,)
         ).fetchone()
-        return HostFacts(*row) if row else HostFacts()
+        return HostRecord(*row) if row else HostRecord()
 
-    def set_facts(self, name: str, facts: HostFacts) -> None:
+    def set_facts(self, name: str, facts: HostRecord) -> None:
         self.conn.execute(
             "UPDATE hosts SET product = ?, sp = ?, arch = ?, pending_profile = ? WHERE name = ?",
             (facts.product, facts.sp, facts.arch, facts.pending_profile, name),

@@ -45,7 +45,7 @@ class StoredRoute:
     parked: bool
 
 
-class Store:
+class LinuxRouteStore:
     """Open (creating if needed) the state file. Use as a context manager; writes are transactions."""
 
     def __init__(self, path: str | None = None, netns: str | None = None) -> None:
@@ -68,7 +68,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> LinuxRouteStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -15,7 +15,7 @@ import time
 from routekeeper.core.values import IP, PersistentRoute, Prefix
 from routekeeper.linux.nlsock import RtnlSocket
 from routekeeper.linux.observe import PROTO_ROUTEKEEPER
-from routekeeper.store.linux import Store, StoredRoute
+from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
 N = 60_000
 
@@ -30,7 +30,7 @@ def ours(ns: str) -> collections.Counter[tuple[int, int]]:
 def fill_store(state: str, ns: str) -> set[tuple[int, int]]:
     gw = IP.parse("10.0.0.1")
     wanted = {((11 << 24) + (n << 8), 24) for n in range(N)}
-    with Store(state, ns) as store:
+    with LinuxRouteStore(state, ns) as store:
         store.add(
             StoredRoute(PersistentRoute(Prefix(4, net, length), gw), None, False) for net, length in wanted
         )

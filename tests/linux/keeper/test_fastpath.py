@@ -26,7 +26,7 @@ from routekeeper.linux.keeper.index import NexthopIndex, group_routes, key_prefi
 from routekeeper.linux.keeper.view import additions, build_view
 from routekeeper.linux.nlsock import RtnlSocket
 from routekeeper.linux.observe import PROTO_ROUTEKEEPER
-from routekeeper.store.linux import Store, StoredRoute
+from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
 
 # ------------------------------------------------------------------------------------------ encoder
@@ -204,7 +204,7 @@ def test_kernel_address_returns_only_covered_routes_reinstalled(lab, state_file)
     ip(ns, "addr", "add", "10.1.0.2/24", "dev", "va1")
     covered = [f"10.{20 + n}.0.0/16" for n in range(30)]  # more than SMALL: the vectorised path
     other = [f"10.{80 + n}.0.0/16" for n in range(3)]
-    with Store(state_file, ns) as store:
+    with LinuxRouteStore(state_file, ns) as store:
         store.add(
             [
                 StoredRoute(PersistentRoute(Prefix.parse(p), IP.parse("10.0.0.1")), None, False)

@@ -23,7 +23,7 @@ from routekeeper.core.values import IP, PersistentRoute, Prefix
 from routekeeper.linux import codec
 from routekeeper.linux.nlsock import RtnlSocket
 from routekeeper.linux.observe import PROTO_ROUTEKEEPER
-from routekeeper.store.linux import Store, StoredRoute
+from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
 DEFAULT = "0.0.0.0/0"
 SRC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src")
@@ -191,7 +191,7 @@ def test_kernel_prefsrc_address_deleted(pair, state_file) -> None:  # type: igno
     ip(ns, "addr", "add", "10.0.0.20/24", "dev", "va0")
     ip(ns, "addr", "add", "10.0.0.21/24", "dev", "va0")
     ip(ns, "route", "add", "10.30.0.0/16", "via", "10.0.0.1", "src", "10.0.0.21")
-    with Store(state_file, ns) as store:  # already in the kernel: stored only
+    with LinuxRouteStore(state_file, ns) as store:  # already in the kernel: stored only
         store.add(
             [StoredRoute(PersistentRoute(Prefix.parse("10.30.0.0/16"), IP.parse("10.0.0.1")), None, False)]
         )
@@ -249,7 +249,7 @@ def test_kernel_ipv6(pair, state_file) -> None:  # type: ignore[no-untyped-def]
 def test_kernel_once_and_unreachable(pair, state_file) -> None:  # type: ignore[no-untyped-def]
     lab, ns, _peer = pair
     ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
-    with Store(state_file, ns) as store:
+    with LinuxRouteStore(state_file, ns) as store:
         store.add(
             [
                 StoredRoute(PersistentRoute(Prefix.parse("10.60.0.0/16"), IP.parse("10.0.0.1")), None, False),
@@ -266,7 +266,7 @@ def test_kernel_keep_through_the_command_line(pair, state_file) -> None:  # type
     """`routekeeper keep` (the command line's entry, not the module's) runs the same daemon."""
     _lab, ns, _peer = pair
     ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
-    with Store(state_file, ns) as store:
+    with LinuxRouteStore(state_file, ns) as store:
         store.add(
             [StoredRoute(PersistentRoute(Prefix.parse("10.62.0.0/16"), IP.parse("10.0.0.1")), None, False)]
         )
@@ -292,7 +292,7 @@ def test_kernel_sighup_sigterm_and_sd_notify(pair, state_file) -> None:  # type:
             del os.environ["NOTIFY_SOCKET"]
         notify.settimeout(5)
         assert notify.recv(4096).startswith(b"READY=1")
-        with Store(state_file, ns) as store:
+        with LinuxRouteStore(state_file, ns) as store:
             store.add(
                 [
                     StoredRoute(
@@ -319,7 +319,7 @@ def test_kernel_session_round_trip(pair, state_file) -> None:  # type: ignore[no
         assert r.persistent and host.protos[r.key] == PROTO_ROUTEKEEPER
         host.apply(op.DeleteRoute(Prefix.parse("10.80.0.0/16")))
     assert not has_route(ns, "10.80.0.0/16")
-    with Store(state_file, ns) as store:
+    with LinuxRouteStore(state_file, ns) as store:
         assert store.load() == []
 
 
