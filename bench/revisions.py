@@ -116,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def best(path: str, values: list[float]) -> float:
+    """The least disturbed round: the highest rate or speed-up ratio, else the lowest time or size."""
+    higher_is_better = "per_second" in path or ".ratios." in path
+    return max(values) if higher_is_better else min(values)
+
+
 def report(args: argparse.Namespace, figures: dict[str, dict[str, list[float]]], loads: list[str]) -> None:
     new_label = args.new or "working tree"
     lines = [
@@ -125,17 +131,17 @@ def report(args: argparse.Namespace, figures: dict[str, dict[str, list[float]]],
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs. Regenerate with "
         f"`python bench/revisions.py --base {args.base} {args.benchmark}`.",
         "",
-        "| figure | base median | new median | new / base | base rounds | new rounds |",
-        "|---|---|---|---|---|---|",
+        "| figure | base median | new median | new / base | best: new / base | base rounds | new rounds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for path in figures["base"]:
         base, new = figures["base"][path], figures["new"][path]
         if not base or not new:
-            lines.append(f"| {path} | missing | missing | | | |")
+            lines.append(f"| {path} | missing | missing | | | | |")
             continue
         mb, mn = statistics.median(base), statistics.median(new)
         lines.append(
-            f"| {path} | {mb:.6g} | {mn:.6g} | {mn / mb:.2f} | "
+            f"| {path} | {mb:.6g} | {mn:.6g} | {mn / mb:.2f} | {best(path, new) / best(path, base):.2f} | "
             f"{', '.join(f'{x:.4g}' for x in base)} | {', '.join(f'{x:.4g}' for x in new)} |"
         )
     lines += ["", "Load average (1/5/15 min) before each run:", ""] + [f"- {x}" for x in loads] + [""]
