@@ -26,9 +26,9 @@ class Journal:
         self._cause = ""
 
     def run(self, change: Callable[..., None], *args: object, cause: str) -> list[ClusterEvent]:
-        """Carry out `change(*args)` as one step whose events have `cause`; returns them (also
-        appended to `history`). If it raises ClusterRefused, the counters are restored and nothing
-        is recorded."""
+        """Carry out `change(*args)` as one step: `step` advances first, and the events the change
+        emits carry the new step number and `cause`; returns them (also appended to `history`).
+        If it raises ClusterRefused, the counters are restored and nothing is recorded."""
         self._pending, self._cause = [], cause
         seq, step = self.next_seq, self.step
         self.step += 1
