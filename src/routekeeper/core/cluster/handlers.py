@@ -39,7 +39,7 @@ from routekeeper.core.cluster.placement import (
     target_node,
 )
 from routekeeper.core.cluster.plumbing import (
-    Step,
+    PlumbingStep,
     add_step,
     addable,
     check_plan,
@@ -92,7 +92,7 @@ def online_group(cluster: ClusterState, o: OnlineGroup) -> None:
     moving = target != g.owner
     todo = [r for r in cluster.resources_of(g.name) if r.state is not ResourceState.ONLINE]
     online = [r for r in cluster.resources_of(g.name) if r.state is ResourceState.ONLINE]
-    plan: list[Step] = []
+    plan: list[PlumbingStep] = []
     if moving:
         plan += remove_steps(online, f"group {g.name} moving to {target}")
         todo = online + todo
@@ -181,7 +181,7 @@ def fail_node(cluster: ClusterState, o: FailNode) -> None:
     n.state = NodeState.DOWN  # so that failover never picks it
     targets: dict[str, str | None] = {}
     skipped: dict[str, list[tuple[str, str]]] = {}
-    adds: list[Step] = []
+    adds: list[PlumbingStep] = []
     for g in owned:
         target = next(candidates(cluster, g, exclude=n.name), None)
         targets[g.name] = target
@@ -220,7 +220,7 @@ def restore_node(cluster: ClusterState, o: RestoreNode) -> None:
         raise ClusterRefused(ClusterError.NODE_ALREADY_UP, f"node {n.name} is already up")
     cluster.set_node_state(n, NodeState.UP, "node returned")
     on_node(cluster, n.name, op.Reboot(), cause=f"node {n.name} returned: its host boots")
-    adds: list[Step] = []
+    adds: list[PlumbingStep] = []
     moves: list[tuple[Group, str]] = []
     for g in cluster.groups.values():
         failed = [r for r in cluster.resources_of(g.name) if r.state is ResourceState.FAILED]

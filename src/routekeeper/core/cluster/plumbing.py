@@ -2,7 +2,7 @@
 
 A cluster never changes routes itself: a resource coming online is an `AddAddress` (skipassource=False,
 store=ACTIVE) on the node's host, going offline a `DeleteAddress`, and each node's own profile decides
-what its routes do. An operation is first planned as `Step`s and the whole plan checked against a
+what its routes do. An operation is first planned as `PlumbingStep`s and the whole plan checked against a
 simulation of the addresses it touches (`check_plan`), so that no node refuses halfway through.
 """
 
@@ -21,7 +21,7 @@ from routekeeper.core.values import IP, AddressStore
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class PlumbingStep:
     """One planned address change on one node."""
 
     action: str  # "add" or "remove"
@@ -33,24 +33,24 @@ class Step:
     cause: str
 
 
-def add_step(cluster: ClusterState, r: IPResource, node: str, cause: str) -> Step:
+def add_step(cluster: ClusterState, r: IPResource, node: str, cause: str) -> PlumbingStep:
     """Plumb `r`'s configured address on `node`, on its adapter to the resource's network."""
     p = r.properties
     ifindex = cluster.networks[p.network].adapters[node]
-    return Step("add", r.name, node, ifindex, p.address, p.length, cause)
+    return PlumbingStep("add", r.name, node, ifindex, p.address, p.length, cause)
 
 
-def remove_steps(resources: list[IPResource], cause: str) -> list[Step]:
+def remove_steps(resources: list[IPResource], cause: str) -> list[PlumbingStep]:
     """Unplumb each of `resources` that is plumbed, from where it actually is."""
     steps = []
     for r in resources:
         if r.plumbed is not None:
             pl = r.plumbed
-            steps.append(Step("remove", r.name, pl.node, pl.ifindex, pl.ip, pl.length, cause))
+            steps.append(PlumbingStep("remove", r.name, pl.node, pl.ifindex, pl.ip, pl.length, cause))
     return steps
 
 
-def check_plan(cluster: ClusterState, plan: list[Step]) -> None:
+def check_plan(cluster: ClusterState, plan: list[PlumbingStep]) -> None:
     """Refuse now anything a node would refuse later: the plan runs against a simulation of the
     addresses it touches, so a cluster operation is all or nothing."""
     present: dict[tuple[str, IP], set[int]] = {}
@@ -79,7 +79,9 @@ def check_plan(cluster: ClusterState, plan: list[Step]) -> None:
         where(s.node, s.ip).add(s.ifindex)
 
 
-def addable(cluster: ClusterState, r: IPResource, node: str, adds: list[Step], removals: list[Step]) -> bool:
+def addable(
+    cluster: ClusterState, r: IPResource, node: str, adds: list[PlumbingStep], removals: list[PlumbingStep]
+) -> bool:
     """Can `r` come online on `node` after the planned steps (used where failure is an outcome,
     failover, rather than a refusal)?"""
     try:
@@ -90,7 +92,7 @@ def addable(cluster: ClusterState, r: IPResource, node: str, adds: list[Step], r
     return True
 
 
-def execute(cluster: ClusterState, plan: list[Step]) -> None:
+def execute(cluster: ClusterState, plan: list[PlumbingStep]) -> None:
     """Carry out a checked plan on the nodes' hosts, recording where each address now is."""
     for s in plan:
         r = cluster.resources[s.resource]
