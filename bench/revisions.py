@@ -28,13 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
-# benchmark -> (command run in the checkout, result files, figures compared: dotted paths in those files)
+# benchmark -> (command run in the checkout, result files, figures compared: paths in those files, the
+# file's name first and " / " between keys, since keys hold dots and spaces)
 BENCHMARKS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "address_delete": (
         [sys.executable, "bench/address_delete.py", "--sizes", "1000,100000", "--rounds", "7"],
         ["address_delete.json"],
         [
-            f"address_delete.profiles.{profile}.{size}.median_s"
+            f"address_delete / profiles / {profile} / {size} / median_s"
             for profile in ("hotfix", "prehotfix", "linux")
             for size in ("1000", "100000")
         ],
@@ -43,12 +44,12 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [sys.executable, "-m", "bench", "--quick"],
         ["memory.json", "lookup.json", "load.json", "whatif.json"],
         [
-            "memory.memory.routekeeper.traced_bytes_per_route_with_lpm",
-            "lookup.lookup.lookups_per_second_median.routekeeper single (compiled forwarding)",
-            "lookup.lookup.lookups_per_second_median.routekeeper batch (NumPy)",
-            "lookup.lookup.ratios.single vs pytricia get(int).median",
-            "load.load.load_seconds_median",
-            "whatif.whatif.delete 192.0.2.11 (mgmt, secondary).total_seconds_median",
+            "memory / memory / routekeeper / traced_bytes_per_route_with_lpm",
+            "lookup / lookup / lookups_per_second_median / routekeeper single (compiled forwarding)",
+            "lookup / lookup / lookups_per_second_median / routekeeper batch (NumPy)",
+            "lookup / lookup / ratios / single vs pytricia get(int) / median",
+            "load / load / load_seconds_median",
+            "whatif / whatif / delete 192.0.2.11 (mgmt, secondary) / total_seconds_median",
         ],
     ),
 }
@@ -61,9 +62,9 @@ def checkout(rev: str, into: Path) -> Path:
 
 
 def figure(data: dict, path: str) -> float | None:
-    """The number at a dotted path; keys may contain spaces but not dots."""
+    """The number at a path of keys joined by " / "."""
     node: object = data
-    for key in path.split("."):
+    for key in path.split(" / "):
         if not isinstance(node, dict) or key not in node:
             return None
         node = node[key]
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def best(path: str, values: list[float]) -> float:
     """The least disturbed round: the highest rate or speed-up ratio, else the lowest time or size."""
-    higher_is_better = "per_second" in path or ".ratios." in path
+    higher_is_better = "per_second" in path or " ratios " in path
     return max(values) if higher_is_better else min(values)
 
 
