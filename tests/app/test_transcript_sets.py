@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from routekeeper.app.transcripts import parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,9 +16,14 @@ OWN = ROOT / "tests" / "scenarios"
 OWN_HOSTS = sorted(p for p in OWN.glob("*.txt") if p.read_text(encoding="utf-8").startswith("# host:"))
 
 
-def test_both_sets_are_there() -> None:
-    assert len(list(SHARED.glob("*.txt"))) >= 3
+def test_own_set_is_there() -> None:
     assert len(OWN_HOSTS) >= 30
+
+
+def test_shared_set_is_there_beside_the_project() -> None:
+    if not SHARED.parent.is_dir():
+        pytest.skip(f"{SHARED.parent} is absent (a plain clone): only the project's own set runs")
+    assert len(list(SHARED.glob("*.txt"))) >= 3
 
 
 def test_own_transcripts_cover_every_profile_and_tool() -> None:

