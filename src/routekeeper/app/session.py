@@ -3,14 +3,16 @@ run, and the unit of work its command opens."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TextIO
 
 from routekeeper.app.unit import Unit, host_unit, linux_unit
 from routekeeper.core.host import Host
-from routekeeper.store.hosts import HostStore, default_state_path
+from routekeeper.store.hosts import HostStore
 
 Handler = Callable[["Session", list[str]], int]
 
@@ -89,10 +91,13 @@ def command_text(words: list[str]) -> str:
 
 
 def state_path(given: str | None, env: Mapping[str, str] | None) -> str:
-    """The state file a command line names: `--state`, else `$ROUTEKEEPER_STATE` from `env`, else the
-    user's default (`~/.local/state/routekeeper/state.db`)."""
+    """The state file a command line names: `--state`, else `$ROUTEKEEPER_STATE`, else the user's
+    state directory (`$XDG_STATE_HOME`, by default ~/.local/state) + routekeeper/state.db. The
+    variables are read from `env` (the process's environment when None), and only from there."""
     if given:
         return given
-    if env is not None and env.get("ROUTEKEEPER_STATE"):
-        return env["ROUTEKEEPER_STATE"]
-    return str(default_state_path())
+    environ = os.environ if env is None else env
+    if environ.get("ROUTEKEEPER_STATE"):
+        return environ["ROUTEKEEPER_STATE"]
+    base = environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+    return str(Path(base) / "routekeeper" / "state.db")

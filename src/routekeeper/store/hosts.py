@@ -82,14 +82,6 @@ class HostRecord:
     pending_profile: str | None = None
 
 
-def default_state_path() -> Path:
-    env = os.environ.get("ROUTEKEEPER_STATE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
-    return Path(base) / "routekeeper" / "state.db"
-
-
 def _prefix_cols(prefix: Prefix) -> tuple[int, int, int, int]:
     hi, version, lo = ip_cols(prefix.address)
     return hi, version, lo, prefix.length
