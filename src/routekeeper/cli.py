@@ -81,7 +81,7 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
 def cmd_keep(ctx: Session, args: list[str]) -> int:
     from routekeeper.app import keep
 
-    return keep.main(args)
+    return keep.main(args, netns=ctx.netns, state=ctx.state_override)
 
 
 HELP = """\

@@ -14,9 +14,12 @@ import signal
 import sys
 
 from routekeeper.core.values import PersistentRoute
+from routekeeper.linux.keeper.control import ControlError, ControlServer, control_path
 from routekeeper.linux.keeper.loop import Daemon
 from routekeeper.linux.netns import has_net_admin
-from routekeeper.store.linux import LinuxRouteStore
+from routekeeper.store.linux import BAD_STATE_EXIT, BadState, LinuxRouteStore
+
+USAGE_EXIT = 2
 
 
 class StoredRoutes:
@@ -36,8 +39,14 @@ class StoredRoutes:
         return self.store.data_version()
 
 
+class KeepUsage(Exception):
+    """The command line is wrong (exit 2)."""
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="routekeeper keep", description="Hold persistent routes in the kernel.")
+    ap = argparse.ArgumentParser(
+        prog="routekeeper keep", description="Hold persistent routes in the kernel.", exit_on_error=False
+    )
     ap.add_argument("--netns", help="network namespace to keep (default: the daemon's own)")
     ap.add_argument("--state", help="state file (default /var/lib/routekeeper/state.db)")
     ap.add_argument("--once", action="store_true", help="reconcile once and exit")
@@ -51,9 +60,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def main(argv: list[str]) -> int:
-    """Run the daemon until SIGTERM / SIGINT (routes stay), or once with --once; SIGHUP reloads."""
-    args = parse_args(argv)
+def merge_global(args: argparse.Namespace, netns: str | None, state: str | None) -> argparse.Namespace:
+    """The global `--netns` / `--state` (before `keep`) are the same options as keep's own; giving
+    both with different values is refused rather than one silently winning."""
+    for name, given in (("netns", netns), ("state", state)):
+        own = getattr(args, name)
+        if given and own and given != own:
+            raise KeepUsage(f"--{name} given twice with different values ({given!r} and {own!r})")
+        setattr(args, name, own or given)
+    return args
+
+
+def main(argv: list[str], netns: str | None = None, state: str | None = None) -> int:
+    """Run the daemon until SIGTERM / SIGINT (routes stay), or once with --once; SIGHUP reloads.
+
+    `netns` / `state` are the command line's global options (`routekeeper --netns NS keep`)."""
+    try:
+        args = merge_global(parse_args(argv), netns, state)
+    except (KeepUsage, argparse.ArgumentError) as exc:
+        print(f"routekeeper keep: {exc}", file=sys.stderr)
+        return USAGE_EXIT
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="routekeeper-keep: %(message)s",
@@ -63,13 +89,22 @@ def main(argv: list[str]) -> int:
         print("routekeeper keep: needs CAP_NET_ADMIN (run as root)", file=sys.stderr)
         return 77
     store = None
+    control = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
-        daemon = Daemon(StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries)
-    except OSError as exc:
-        if store is not None:
-            store.close()
+        StoredRoutes(store).routes({})  # every row readable, or one line naming the bad one
+        if not args.once:
+            control = ControlServer(control_path(store.path, args.netns))
+        daemon = Daemon(
+            StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries, control=control
+        )
+    except BadState as exc:
+        _close(store, control)
         print(f"routekeeper keep: {exc}", file=sys.stderr)
+        return BAD_STATE_EXIT
+    except (OSError, ControlError) as exc:
+        _close(store, control)
+        print(f"routekeeper keep: {exc.strerror if isinstance(exc, ControlError) else exc}", file=sys.stderr)
         return 1
 
     def on_term(signum: int, frame: object) -> None:
@@ -84,7 +119,17 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGHUP, on_hup)
     try:
         return daemon.run(args.once)
+    except BadState as exc:  # a row made bad while running (a reload): stop, naming it
+        print(f"routekeeper keep: {exc}", file=sys.stderr)
+        return BAD_STATE_EXIT
     finally:
+        _close(store, control)
+
+
+def _close(store: LinuxRouteStore | None, control: ControlServer | None) -> None:
+    if control is not None:
+        control.close()
+    if store is not None:
         store.close()
 
 

@@ -1,9 +1,15 @@
 """`session()`: a core Host for one command on a real Linux host, and the kernel changed to match.
 
 The command runs against a pure `Host` read from the kernel (profile linux) and the persistent store
-from SQLite; nothing touches the kernel while it runs. On a clean exit the host's journal is carried
-out on the kernel and the store is saved, in one store transaction: a command that raises changes
-neither. Concurrent sessions serialise on the store's write lock, taken before the kernel is read.
+from SQLite; nothing touches the kernel while it runs. On a clean exit, in this order:
+1. the store is saved (one transaction) - the one source of truth for the CLI and the daemon;
+2. a running `routekeeper keep` for this state file and namespace is told over its control socket,
+   and the command waits for its answer (it has reloaded);
+3. only then is the host's journal carried out on the kernel.
+So the daemon never sees the kernel lose a route it still keeps because a command deleted or changed
+it, and never puts such a route back; and a route a command adds is kept from that moment. A command
+that raises changes neither store nor kernel. Concurrent sessions serialise on the store's write
+lock, taken before the kernel is read.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from routekeeper.linux.apply import KernelFailure, apply
+from routekeeper.linux.keeper.control import ask, control_path
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.linux.observe import KernelHost, build_host, dump
 from routekeeper.store.linux import LinuxRouteStore, StoredRoute
@@ -30,6 +37,28 @@ class KernelRefused(RuntimeError):
 
 
 NOT_PERMITTED = "routekeeper: the linux backend needs CAP_NET_ADMIN (run as root)"
+
+
+class DaemonSilent(KernelRefused):
+    """A daemon listens on the control socket but did not take the change: the kernel was left
+    untouched (reported like a refusal: one line, exit 1)."""
+
+    def __init__(self, message: str) -> None:
+        RuntimeError.__init__(self, message)
+        self.failures = []
+
+
+def tell_daemon(state_path: str, netns: str | None) -> None:
+    """Make a running daemon reload the store now, and wait until it has (nothing if none runs)."""
+    try:
+        answer = ask(control_path(state_path, netns), {"op": "reload", "why": "a command changed the store"})
+    except (TimeoutError, OSError) as exc:
+        raise DaemonSilent(
+            f"routekeeper: the store is saved but routekeeper keep did not take it ({exc}); the kernel"
+            " was not changed: run the command again"
+        ) from None
+    if answer is not None and not answer.get("ok"):
+        raise DaemonSilent(f"routekeeper: routekeeper keep refused the reload: {answer.get('error')}")
 
 
 @contextmanager
@@ -60,8 +89,8 @@ def session(netns: str | None = None, state_path: str | None = None) -> Iterator
         before = (dict(host.persistent), set(host.parked))
         interfaces = dict(host.interfaces)
         yield host
-        failures = apply(host.journal, netns, interfaces)
-        if (dict(host.persistent), set(host.parked)) != before:
+        changed = (dict(host.persistent), set(host.parked)) != before
+        if changed:
             by_key = {s.route.key: s.ifname for s in stored}
             store.replace_all(
                 StoredRoute(
@@ -72,11 +101,13 @@ def session(netns: str | None = None, state_path: str | None = None) -> Iterator
                 )
                 for key, p in host.persistent.items()
             )
-        if failures:
-            # The kernel has already done the rest; keep the store consistent with the command anyway.
-            store.commit()
-            raise KernelRefused(failures)
         store.commit()
+        if changed:
+            tell_daemon(store.path, netns)
+        failures = apply(host.journal, netns, interfaces)
+        if failures:
+            # The kernel did the rest, and the store holds what the command asked for.
+            raise KernelRefused(failures)
     except BaseException:
         store.rollback()
         raise

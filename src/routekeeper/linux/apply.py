@@ -109,7 +109,10 @@ class Applier:
     def one(self, e: Event) -> int:
         k = e.kind
         if k is Kind.ROUTE_ADDED and e.route is not None and e.route.manual:
-            return self.sock.request(route_message(codec.RTM_NEWROUTE, e.route))
+            err = self.sock.request(route_message(codec.RTM_NEWROUTE, e.route))
+            if err == errno.EEXIST and self.ours_present(e.route):
+                return 0  # the keeper, told of the new persistent route first, already put it in
+            return err
         if k is Kind.ROUTE_RESTORED and e.route is not None:
             return self.sock.request(route_message(codec.RTM_NEWROUTE, e.route))
         if k is Kind.ROUTE_REMOVED and e.route is not None:
@@ -119,7 +122,12 @@ class Applier:
         if k is Kind.ROUTE_CHANGED and e.route is not None and e.previous is not None and e.route.manual:
             if e.route.metric != e.previous.metric:
                 err = self.sock.request(route_message(codec.RTM_DELROUTE, e.previous, proto=0))
-                return err or self.sock.request(route_message(codec.RTM_NEWROUTE, e.route))
+                if err and err not in (errno.ESRCH, errno.ENOENT):
+                    return err
+                err = self.sock.request(route_message(codec.RTM_NEWROUTE, e.route))
+                if err == errno.EEXIST and self.ours_present(e.route):
+                    return 0  # the keeper, told first, already holds the new metric
+                return err
             return 0
         if k is Kind.ADDRESS_ADDED and e.address is not None:
             a = e.address
@@ -137,6 +145,18 @@ class Applier:
         if k is Kind.INTERFACE_CHANGED and e.interface is not None:
             return self._interface(e.interface)
         return 0
+
+    def ours_present(self, r: Route) -> bool:
+        """The kernel holds exactly `r`, installed by routekeeper (proto 199)."""
+        p = r.prefix
+        return any(
+            k.dst == p.network
+            and k.dst_len == p.length
+            and k.gateway == r.nexthop.value
+            and k.priority == r.metric
+            and k.proto == PROTO_ROUTEKEEPER
+            for k in self.sock.routes(version=p.version, table=codec.RT_TABLE_MAIN, oif=r.ifindex)
+        )
 
     def _interface(self, new: Interface) -> int:
         old = self.interfaces.get(new.index)

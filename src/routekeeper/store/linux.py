@@ -10,6 +10,11 @@ over the stored index.
 
 The directory is created 0700 and the file 0600: the routes of a host are root's business, and a
 file others could write would let them steer the daemon.
+
+A file that is not ours is refused before anything is written into it (`BadState`, whose message
+names the file, and the row when one row is bad): a simulator state file, a corrupt or unreadable
+file. Ours carry SQLite's `application_id` LINUX_APPLICATION_ID; a file written before the id existed
+(only our table in it) is stamped on first open.
 """
 
 from __future__ import annotations
@@ -19,9 +24,17 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from routekeeper.core.values import IP, Origin, PersistentRoute, Prefix
+from routekeeper.core.values import IP, Origin, PersistentRoute, Prefix, ValueParseError
+from routekeeper.store.errors import StoreError
 
 DEFAULT_STATE = "/var/lib/routekeeper/state.db"
+LINUX_APPLICATION_ID = 0x524B4C58  # "RKLX": a linux-backend store (the simulator's files say "RKPR")
+BAD_STATE_EXIT = 78  # EX_CONFIG: `RestartPreventExitStatus=78` stops a restart loop on a bad file
+
+
+class BadState(StoreError):
+    """The state file is not a usable linux-backend store; the message is one line naming it."""
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS persistent_route (
@@ -35,7 +48,16 @@ CREATE TABLE IF NOT EXISTS persistent_route (
     parked  INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (netns, prefix, nexthop, ifname)
 );
+CREATE TABLE IF NOT EXISTS keeper_event (
+    netns   TEXT NOT NULL,
+    at      REAL NOT NULL,
+    prefix  TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    detail  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keeper_event_prefix ON keeper_event (netns, prefix, at);
 """
+JOURNAL_KEEP = 100_000  # rows per namespace: the oldest go first, so the file cannot grow without end
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +80,37 @@ class LinuxRouteStore:
         old_umask = os.umask(0o077)
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise BadState(f"{self.path}: cannot open the state file ({exc})") from None
         finally:
             os.umask(old_umask)
+        try:
+            self._claim(fresh)
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise BadState(f"{self.path}: not a usable routekeeper linux state file ({exc})") from None
+        except BadState:
+            self.db.close()
+            raise
+
+    def _claim(self, fresh: bool) -> None:
+        """Check the file is ours (or empty) before writing anything, then create the schema."""
+        app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if app_id != LINUX_APPLICATION_ID and not (
+            app_id == 0 and tables <= {"persistent_route", "keeper_event"}
+        ):
+            what = "a simulator state file" if tables & {"host", "hosts", "meta"} else "not ours"
+            raise BadState(
+                f"{self.path}: not a routekeeper linux state file ({what}); give the linux backend its own"
+                " --state"
+            )
         if fresh:
             os.chmod(self.path, 0o600)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        if app_id == 0:
+            self.db.execute(f"PRAGMA application_id = {LINUX_APPLICATION_ID}")
 
     def close(self) -> None:
         self.db.close()
@@ -92,16 +139,28 @@ class LinuxRouteStore:
 
     def load(self, names: dict[str, int] | None = None) -> list[StoredRoute]:
         """Every stored route of this namespace; `names` (name -> current index) re-binds by name."""
-        rows = self.db.execute(
-            "SELECT prefix, nexthop, metric, ifindex, ifname, origin, parked FROM persistent_route"
-            " WHERE netns = ? ORDER BY rowid",
-            (self.netns,),
-        ).fetchall()
+        try:
+            rows = self.db.execute(
+                "SELECT rowid, prefix, nexthop, metric, ifindex, ifname, origin, parked FROM persistent_route"
+                " WHERE netns = ? ORDER BY rowid",
+                (self.netns,),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise BadState(f"{self.path}: cannot read the persistent routes ({exc})") from None
         found = []
-        for prefix, nexthop, metric, ifindex, ifname, origin, parked in rows:
+        for rowid, prefix, nexthop, metric, ifindex, ifname, origin, parked in rows:
             if ifname and names is not None and ifname in names:
                 ifindex = names[ifname]
-            p = PersistentRoute(Prefix.parse(prefix), IP.parse(nexthop), metric, ifindex, Origin(origin))
+            try:
+                if not isinstance(metric, int) or not 0 <= metric < 1 << 32:
+                    raise ValueError(f"bad metric {metric!r}")
+                p = PersistentRoute(
+                    Prefix.parse(str(prefix)), IP.parse(str(nexthop)), metric, ifindex, Origin(origin)
+                )
+            except (ValueError, ValueParseError) as exc:
+                raise BadState(
+                    f"{self.path}: row {rowid} ({prefix} via {nexthop}) of persistent_route is bad: {exc}"
+                ) from None
             found.append(StoredRoute(p, ifname or None, bool(parked)))
         return found
 
@@ -135,3 +194,33 @@ class LinuxRouteStore:
             [self._row(s) for s in routes],
         )
         self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ the keeper's journal
+    def record(self, events: Iterable[tuple[float, str, str, str]]) -> None:
+        """Append (unix time, prefix, kind, detail) rows in one transaction: what happened to a kept
+        route (flushed, restored, refused, conflicting, changed by a command), for `why` and `log`."""
+        rows = [(self.netns, at, prefix, kind, detail) for at, prefix, kind, detail in events]
+        if not rows:
+            return
+        own = not self.db.in_transaction
+        if own:
+            self.db.execute("BEGIN IMMEDIATE")
+        self.db.executemany("INSERT INTO keeper_event VALUES (?, ?, ?, ?, ?)", rows)
+        self.db.execute(
+            "DELETE FROM keeper_event WHERE netns = ? AND rowid <= (SELECT max(rowid) FROM keeper_event) - ?",
+            (self.netns, JOURNAL_KEEP),
+        )
+        if own:
+            self.db.execute("COMMIT")
+
+    def history(self, prefix: str | None = None) -> list[tuple[float, str, str, str]]:
+        """The journal of this namespace, oldest first (of one prefix when given)."""
+        sql = "SELECT at, prefix, kind, detail FROM keeper_event WHERE netns = ?"
+        params: tuple = (self.netns,)
+        if prefix is not None:
+            sql += " AND prefix = ?"
+            params += (prefix,)
+        try:
+            return self.db.execute(sql + " ORDER BY at, rowid", params).fetchall()
+        except sqlite3.Error as exc:
+            raise BadState(f"{self.path}: cannot read the keeper's journal ({exc})") from None

@@ -32,6 +32,7 @@ from typing import Protocol
 
 from routekeeper.core.values import IP, PersistentRoute, Prefix
 from routekeeper.linux import codec
+from routekeeper.linux.keeper.control import ControlServer
 from routekeeper.linux.keeper.decide import (
     DaemonAction,
     Decider,
@@ -89,6 +90,7 @@ class Daemon:
         interval: float,
         manage_promote: bool,
         rcvbuf: int = EVENT_RCVBUF,
+        control: ControlServer | None = None,
     ) -> None:
         self.netns = netns
         self.interval = interval
@@ -105,6 +107,7 @@ class Daemon:
         self.stop = False
         self.reload = False
         self.installed_total = 0
+        self.control = control
 
     # ------------------------------------------------------------------ the routes to keep
     def load(self) -> None:
@@ -281,8 +284,11 @@ class Daemon:
         while not self.stop:
             deadline = min(next_sync, next_wd or next_sync)
             timeout = 0.0 if self.reload or self.stop else max(0.0, deadline - time.monotonic())
+            watched: list = [self.ev.sock, wake]
+            if self.control is not None:
+                watched.append(self.control)
             try:
-                ready, _, _ = select.select([self.ev.sock, wake], [], [], timeout)
+                ready, _, _ = select.select(watched, [], [], timeout)
             except InterruptedError:
                 ready = []
             if wake in ready:
@@ -297,6 +303,8 @@ class Daemon:
                 self.full_sync("store reloaded")
             if self.ev.sock in ready:
                 self.handle_events()
+            if self.control is not None and self.control in ready:
+                self.control.serve_ready(self.on_request)
             now = time.monotonic()
             if next_wd is not None and now >= next_wd:
                 sd_notify("WATCHDOG=1")
@@ -304,6 +312,19 @@ class Daemon:
             if now >= next_sync:
                 self.periodic_sync()
                 next_sync = time.monotonic() + self.interval
+
+    def on_request(self, request: dict) -> dict:
+        """A command on the control socket (`control.py`). `reload`: a command changed the store and
+        waits for this answer before it changes the kernel, so the answer comes after the reload."""
+        op = request.get("op")
+        if op == "reload":
+            why = str(request.get("why") or "a command changed the store")
+            log.info("reloading the store: %s", why)
+            self.handle_events()  # what the kernel did before the command, decided on the old routes
+            self.load()
+            self.full_sync(why)
+            return {"ok": True, "routes": self.decider.route_count()}
+        return {"ok": False, "error": f"unknown request {op!r}"}
 
     def periodic_sync(self) -> None:
         """The safety net: reload the routes if they changed, then dump and reconcile everything."""

@@ -1,0 +1,173 @@
+"""Issue 11: a keeper that never fights its operator. Each test is one numbered finding, on a real
+kernel (namespaces + veth, as in test_loop), driving routekeeper through its command line as an
+operator would while `routekeeper keep` runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+from routekeeper.linux.observe import PROTO_ROUTEKEEPER
+from tests.linux.keeper.test_loop import SRC, has_route, ip, routes, start, wait_log, wait_route
+
+
+def rk(
+    ns: str, state: str, *words: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`routekeeper --backend linux --netns NS --state FILE WORDS...`, this checkout's code."""
+    full_env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC), **(env or {}))
+    argv = [
+        sys.executable,
+        "-m",
+        "routekeeper",
+        "--backend",
+        "linux",
+        "--netns",
+        ns,
+        "--state",
+        state,
+        *words,
+    ]
+    return subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=60)
+
+
+def ok(r: subprocess.CompletedProcess[str]) -> str:
+    assert r.returncode == 0, f"exit {r.returncode}: {r.stderr}"
+    return r.stdout
+
+
+# ------------------------------------------------------------------------------------------ finding 1
+def test_kernel_delete_through_routekeeper_stays_deleted(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 1: a kept route deleted through routekeeper is gone from the kernel and stays gone."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(rk(ns, state_file, "add-route", "10.90.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    p = start(lab, ns, state_file)
+    assert has_route(ns, "10.90.0.0/16")
+    ok(rk(ns, state_file, "delete-route", "10.90.0.0/16", "--via", "10.0.0.1"))
+    time.sleep(0.3)
+    assert not has_route(ns, "10.90.0.0/16"), "the daemon put back a route its operator deleted"
+    # and a flush-and-return of the address does not bring it back either
+    ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    time.sleep(0.3)
+    assert not has_route(ns, "10.90.0.0/16")
+    assert p.poll() is None
+
+
+def test_kernel_change_metric_through_routekeeper(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 1: `change-route --metric 20` leaves exactly the metric-20 route, kept at 20."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(rk(ns, state_file, "add-route", "10.91.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    start(lab, ns, state_file)
+    ok(rk(ns, state_file, "change-route", "10.91.0.0/16", "--via", "10.0.0.1", "--metric", "20"))
+    time.sleep(0.3)
+    assert [r.priority for r in routes(ns, "10.91.0.0/16")] == [20]
+    ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    assert wait_route(lab, ns, "10.91.0.0/16")
+    time.sleep(0.1)
+    assert [(r.priority, r.proto) for r in routes(ns, "10.91.0.0/16")] == [(20, PROTO_ROUTEKEEPER)]
+
+
+# ------------------------------------------------------------------------------------------ finding 3
+def test_kernel_route_added_while_running_is_kept_at_once(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 3: a route added through the CLI while the daemon runs is kept from that moment (the
+    daemon's periodic reload is an hour away here)."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    p = start(lab, ns, state_file)
+    ok(rk(ns, state_file, "add-route", "10.92.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    assert has_route(ns, "10.92.0.0/16")
+    ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    assert wait_route(lab, ns, "10.92.0.0/16", timeout=3.0), "not restored after the flush"
+    assert "reloading the store" in wait_log(p, "reloading the store")
+
+
+def test_kernel_second_daemon_refused(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Two daemons keeping one state file in one namespace would fight over the control socket."""
+    lab, ns, _peer = pair
+    start(lab, ns, state_file)
+    q = lab.daemon("--netns", ns, "--state", state_file, "--interval", "3600")
+    assert q.wait(timeout=20) == 1
+    assert q.stderr is not None and "another routekeeper keep" in q.stderr.read().decode()
+
+
+# ------------------------------------------------------------------------------------------ finding 2
+def test_kernel_keep_honours_global_options(lab, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 2: `routekeeper --backend linux --netns NS --state FILE keep` keeps FILE's routes in NS.
+
+    The command runs inside a scratch namespace of the test's own, so "the caller's namespace" it
+    must not fall back to is a throwaway one; and the default state file is pointed at a decoy."""
+    ns, peer, caller = lab.netns(), lab.netns(), lab.netns()
+    lab.veth(ns, "va0", peer, "vb0")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(rk(ns, state_file, "add-route", "10.93.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    ip(ns, "route", "del", "10.93.0.0/16")
+    decoy = os.path.join(os.path.dirname(state_file), "decoy.db")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC), ROUTEKEEPER_LINUX_STATE=decoy)
+    argv = ["ip", "netns", "exec", caller, sys.executable, "-m", "routekeeper", "--backend", "linux"]
+    argv += ["--netns", ns, "--state", state_file, "keep", "--once"]
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert f"from {state_file}" in r.stderr
+    assert has_route(ns, "10.93.0.0/16"), "the route was not put back in the namespace given"
+    assert not os.path.exists(decoy), "the default state file was opened"
+    # conflicting values are refused, not one silently chosen
+    r = rk(ns, state_file, "keep", "--netns", caller, "--once")
+    assert r.returncode == 2 and "--netns given twice" in r.stderr
+
+
+# ------------------------------------------------------------------------------------------ finding 9
+def test_kernel_bad_state_files(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 9: a corrupt file, a simulator's file and a bad row: one line naming the file (and the
+    row), exit 78 for the daemon, nothing written into a file that is not ours."""
+    lab, ns, _peer = pair
+    directory = os.path.dirname(state_file)
+
+    corrupt = os.path.join(directory, "corrupt.db")
+    with open(corrupt, "wb") as f:
+        f.write(b"this is no database" * 300)
+    before = open(corrupt, "rb").read()
+    q = lab.daemon("--netns", ns, "--state", corrupt, "--once")
+    assert q.wait(timeout=20) == 78
+    assert q.stderr is not None
+    err = q.stderr.read().decode()
+    assert err.count("\n") == 1 and corrupt in err and "Traceback" not in err, err
+    assert open(corrupt, "rb").read() == before
+
+    sim = os.path.join(directory, "sim.db")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC))
+    subprocess.run(
+        [sys.executable, "-m", "routekeeper", "--state", sim, "host", "init", "--profile", "linux"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    before = open(sim, "rb").read()
+    q = lab.daemon("--netns", ns, "--state", sim, "--once")
+    assert q.wait(timeout=20) == 78
+    assert q.stderr is not None and "not a routekeeper linux state file" in q.stderr.read().decode()
+    r = rk(ns, sim, "add-route", "10.94.0.0/16", "--via", "10.0.0.1", "--persistent")
+    assert r.returncode == 1 and sim in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert open(sim, "rb").read() == before, "a simulator state file was written into"
+    assert not os.path.exists(sim + "-wal") or os.path.getsize(sim + "-wal") == 0
+
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(rk(ns, state_file, "add-route", "10.95.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    db = sqlite3.connect(state_file)
+    db.execute("UPDATE persistent_route SET prefix = '10.95.0.0/99'")
+    db.commit()
+    db.close()
+    q = lab.daemon("--netns", ns, "--state", state_file, "--once")
+    assert q.wait(timeout=20) == 78
+    assert q.stderr is not None
+    err = q.stderr.read().decode()
+    assert "row 1" in err and "10.95.0.0/99" in err and state_file in err and err.count("\n") == 1, err
