@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
+from routekeeper.app import status as keeper_status
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
 from routekeeper.app.session import CommandTable, Session, command_text, state_path
@@ -129,6 +130,7 @@ Other:
   reg export [FILE] | reg import FILE     the PersistentRoutes registry form
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
+  status [--json]           each kept route as the running keeper sees it (exit 1: one is missing)
 
 The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db.
 """
@@ -158,6 +160,7 @@ COMMANDS = CommandTable(
         "demo": demo.cmd_demo,
         "hotfix": hotfix.cmd_hotfix,
         "keep": cmd_keep,
+        "status": keeper_status.cmd_status,
         "reg": reg.cmd_reg,
         "cluster": cluster.cmd_cluster,
     },

@@ -17,6 +17,7 @@ from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.keeper.control import ControlError, ControlServer, control_path
 from routekeeper.linux.keeper.loop import Daemon
 from routekeeper.linux.netns import has_net_admin
+from routekeeper.store.errors import StoreError
 from routekeeper.store.linux import BAD_STATE_EXIT, BadState, LinuxRouteStore
 
 USAGE_EXIT = 2
@@ -37,6 +38,12 @@ class StoredRoutes:
 
     def version(self) -> int:
         return self.store.data_version()
+
+    def record(self, events: list[tuple[float, str, str, str]]) -> None:
+        try:
+            self.store.record(events)
+        except StoreError as exc:  # the daemon keeps routes whether or not it can write its journal
+            raise OSError(str(exc)) from None
 
 
 class KeepUsage(Exception):

@@ -67,11 +67,16 @@ class StoredRoute:
     parked: bool
 
 
+def state_file(path: str | None) -> str:
+    """The linux backend's state file: the one given, else $ROUTEKEEPER_LINUX_STATE, else the default."""
+    return path or os.environ.get("ROUTEKEEPER_LINUX_STATE") or DEFAULT_STATE
+
+
 class LinuxRouteStore:
     """Open (creating if needed) the state file. Use as a context manager; writes are transactions."""
 
     def __init__(self, path: str | None = None, netns: str | None = None) -> None:
-        self.path = path or os.environ.get("ROUTEKEEPER_LINUX_STATE") or DEFAULT_STATE
+        self.path = state_file(path)
         self.netns = netns or ""
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):

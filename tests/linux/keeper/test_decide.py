@@ -16,6 +16,7 @@ from routekeeper.linux import codec
 from routekeeper.linux.codec import KAddr, KLink, KRoute
 from routekeeper.linux.keeper.decide import (
     Decider,
+    Forgotten,
     Install,
     PromoteSecondaries,
     ReconcileAll,
@@ -175,7 +176,10 @@ def test_removed_link_is_forgotten_without_a_dump() -> None:
     d = decider()
     d.on(LinkRemoved(VA0))
     assert 2 not in d.mirror.links and d.mirror.addrs == []
-    assert d.settle() == [ReconcileAll("interface va0 removed")], "no Verify: there is nothing to read"
+    assert d.settle() == [
+        Forgotten(2, "interface va0 removed"),
+        ReconcileAll("interface va0 removed"),
+    ], "no Verify: there is nothing to read"
     assert not d.mirror.is_present(group_via(d, GW), group_via(d, GW).keys[0])
 
 
@@ -240,12 +244,13 @@ def test_plan_sends_only_the_missing_members() -> None:
     assert planned is not None and planned[0].vector and planned[0].pick is None, "a flushed big group"
 
 
-def test_tally_counts_eexist_as_present_and_other_refusals_as_missing() -> None:
+def test_tally_counts_eexist_as_a_conflict_and_other_refusals_as_missing() -> None:
     tally = Tally(set())
     tally.sent([10, 11, 12], 100, {101: errno.EEXIST, 102: errno.ENETUNREACH})
-    assert tally.target == {10, 11}
+    assert tally.target == {10}, "a route refused with EEXIST is not ours in the kernel"
     assert tally.done == 1
     assert tally.errors == {errno.ENETUNREACH: 1}
+    assert tally.conflicts == [11]
 
 
 # ------------------------------------------------------------------------------------------ decoding

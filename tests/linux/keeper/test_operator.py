@@ -5,13 +5,16 @@ operator would while `routekeeper keep` runs.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
 import time
 
+from routekeeper.core.values import IP, PersistentRoute, Prefix
 from routekeeper.linux.observe import PROTO_ROUTEKEEPER
+from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 from tests.linux.keeper.test_loop import SRC, has_route, ip, routes, start, wait_log, wait_route
 
 
@@ -171,3 +174,54 @@ def test_kernel_bad_state_files(pair, state_file) -> None:  # type: ignore[no-un
     assert q.stderr is not None
     err = q.stderr.read().decode()
     assert "row 1" in err and "10.95.0.0/99" in err and state_file in err and err.count("\n") == 1, err
+
+
+# ------------------------------------------------------------------------------------------ status (issue 16)
+def test_kernel_status_present_waiting_conflicting(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """`routekeeper status` asks the running daemon: a present route, one waiting with its reason,
+    one a hand-made route holds the slot of; exit 1 while a reachable route is missing, 0 after."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    r = rk(ns, state_file, "status")
+    assert r.returncode == 3 and "no routekeeper keep running" in r.stderr, r.stderr
+    ok(rk(ns, state_file, "add-route", "10.97.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    ip(ns, "route", "add", "10.99.0.0/16", "via", "10.0.0.9")
+    with LinuxRouteStore(state_file, ns) as store:  # unreachable; and a slot the operator's route holds
+        store.add(
+            [
+                StoredRoute(PersistentRoute(Prefix.parse(p), IP.parse(nh), 0), None, False)
+                for p, nh in (("10.98.0.0/16", "10.7.0.1"), ("10.99.0.0/16", "10.0.0.1"))
+            ]
+        )
+    p = start(lab, ns, state_file)
+    assert "another route holds its place" in wait_log(p, "conflict: 10.99.0.0/16 via 10.0.0.1 dev va0")
+    r = rk(ns, state_file, "status", "--json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    by_prefix = {x["prefix"]: x for x in json.loads(r.stdout)["routes"]}
+    assert by_prefix["10.97.0.0/16"]["state"] == "present"
+    assert by_prefix["10.97.0.0/16"]["last_restore"] is None, "installed by the command, not restored"
+    waiting = by_prefix["10.98.0.0/16"]
+    assert waiting["state"] == "waiting" and not waiting["reachable"]
+    assert waiting["reason"] == "next hop 10.7.0.1 is not on-link on any interface that is up"
+    conflict = by_prefix["10.99.0.0/16"]
+    assert conflict["state"] == "conflicting" and conflict["reachable"]
+    assert conflict["conflict"] == "boot via 10.0.0.9 dev va0 metric 0"
+    text = rk(ns, state_file, "status").stdout
+    assert "10.98.0.0/16 via 10.7.0.1 metric 0: waiting (next hop 10.7.0.1 is not on-link" in text
+    assert text.endswith("3 kept routes in namespace " + ns + ": 1 conflicting, 1 present, 1 waiting\n")
+
+    # the slot is freed: the keeper takes it at once, and status is clean (exit 0) with the restore
+    ip(ns, "route", "del", "10.99.0.0/16", "via", "10.0.0.9")
+    assert lab.wait_for(lambda: [x.proto for x in routes(ns, "10.99.0.0/16")] == [PROTO_ROUTEKEEPER], 3.0)
+    r = rk(ns, state_file, "status", "--json")
+    assert r.returncode == 0, r.stdout
+    back = {x["prefix"]: x for x in json.loads(r.stdout)["routes"]}["10.99.0.0/16"]
+    assert back["state"] == "present" and back["last_restore_latency_ms"] is not None
+
+    # a flush: the route waits, reachable again once the address is back
+    ip(ns, "link", "set", "va0", "down")
+    assert wait_route(lab, ns, "10.97.0.0/16", present=False)
+    r = rk(ns, state_file, "status", "--json")
+    down = {x["prefix"]: x for x in json.loads(r.stdout)["routes"]}["10.97.0.0/16"]
+    assert down["state"] == "waiting" and not down["reachable"], down
+    assert r.returncode == 0, "an unreachable next hop is no fault"

@@ -98,7 +98,15 @@ class Repair:
     why: str
 
 
-DaemonAction = Install | Remember | PromoteSecondaries | Resync | Verify | ReconcileAll | Repair
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """An interface went away: what was kept through it is gone (the loop logs it)."""
+
+    ifindex: int
+    why: str
+
+
+DaemonAction = Install | Remember | PromoteSecondaries | Resync | Verify | ReconcileAll | Repair | Forgotten
 
 
 @dataclass
@@ -130,16 +138,20 @@ class Tally:
     done: int = 0
     errors: dict[int, int] = field(default_factory=dict)  # errno -> count
     installed: list[tuple[int, int]] = field(default_factory=list)  # for one log line per route
+    conflicts: list[int] = field(default_factory=list)  # prefix keys refused with EEXIST
 
     def sent(self, keys: list[int], first_seq: int, fails: dict[int, int]) -> None:
-        """Record a sent batch: all of it present, but for the refusals (EEXIST: someone else's
-        identical route is there, which counts as present)."""
+        """Record a sent batch: all of it present, but for the refusals. EEXIST is a conflict:
+        another route holds the kernel's slot (IPv4: same prefix and metric), so ours is not in; it
+        is listed in `conflicts`, to be taken back when the other goes."""
         self.target.update(keys)
         self.done += len(keys)
         for seq, err in fails.items():
             self.done -= 1
-            if err != errno.EEXIST:
-                self.target.discard(keys[seq - first_seq])
+            self.target.discard(keys[seq - first_seq])
+            if err == errno.EEXIST:
+                self.conflicts.append(keys[seq - first_seq])
+            else:
                 self.errors[err] = self.errors.get(err, 0) + 1
 
 
@@ -270,6 +282,8 @@ class Decider:
             if r.proto != codec.RTPROT_KERNEL:  # the kernel's own are derived in the view
                 m.drop_view()
         k = ((r.dst << 8 | r.dst_len) << 1) | (r.version == 6)
+        for version, gateway in m.blocked.pop(k, ()):  # the route that held our slot went
+            self.pending.repair.add((version, gateway, k))
         by_oif = m.present.get((r.version, r.gateway))
         keys = by_oif.get(r.oif) if by_oif else None
         if keys and k in keys:
@@ -287,6 +301,7 @@ class Decider:
                 actions.append(Verify(ifindex, why))
             else:
                 self.mirror.forget_interface(ifindex)
+                actions.append(Forgotten(ifindex, why))
         if batch.refresh or batch.verify:
             reasons = list(batch.refresh.values()) + list(batch.verify.values())
             if batch.repair:

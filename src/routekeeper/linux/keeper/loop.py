@@ -36,6 +36,7 @@ from routekeeper.linux.keeper.control import ControlServer
 from routekeeper.linux.keeper.decide import (
     DaemonAction,
     Decider,
+    Forgotten,
     Install,
     PromoteSecondaries,
     ReconcileAll,
@@ -45,8 +46,11 @@ from routekeeper.linux.keeper.decide import (
     Verify,
 )
 from routekeeper.linux.keeper.events import EventsLost, decode
+from routekeeper.linux.keeper.index import RouteGroup, key_prefix, prefix_key
+from routekeeper.linux.keeper.ledger import Ledger, Loss, Restore
 from routekeeper.linux.keeper.send import DETAIL, Sender
 from routekeeper.linux.keeper.socket_filter import drop_newroute_filter
+from routekeeper.linux.keeper.status import snapshot
 from routekeeper.linux.keeper.systemd import sd_notify, watchdog_interval
 from routekeeper.linux.netns import enter, read_sysctl, write_sysctl
 from routekeeper.linux.nlsock import RtnlSocket
@@ -79,6 +83,13 @@ class RouteSource(Protocol):
         """Changes when the routes may have changed: the cheap "reload?" of the timer."""
         ...
 
+    def record(self, events: list[tuple[float, str, str, str]]) -> None:
+        """Append to the keeper's journal: (unix time, prefix, kind, detail) rows."""
+        ...
+
+
+JOURNAL_DETAIL = 1000  # up to this many routes in one install or flush are journalled one by one
+
 
 class Daemon:
     """The I/O around `Decider`: the netlink sockets, the route source, signals, systemd."""
@@ -108,6 +119,9 @@ class Daemon:
         self.reload = False
         self.installed_total = 0
         self.control = control
+        self.ledger = Ledger(started=time.time())
+        self.journal: list[tuple[float, str, str, str]] = []
+        self.cause_at = time.monotonic()  # when the event being acted on arrived: restore latency
 
     # ------------------------------------------------------------------ the routes to keep
     def load(self) -> None:
@@ -164,6 +178,8 @@ class Daemon:
                 self.resync(action)
             elif type(action) is PromoteSecondaries:
                 self.promote_all()
+            elif type(action) is Forgotten:
+                self.flushed(action.ifindex, action.why)
         return sent
 
     def remember(self, action: Remember, sent: int) -> None:
@@ -182,6 +198,31 @@ class Daemon:
         routes = self.req.routes(table=codec.RT_TABLE_MAIN, oif=action.ifindex)
         self.decider.mirror.interface_dumped(action.ifindex, routes)
         log.debug("re-verified interface %d (%s): %d routes", action.ifindex, action.why, len(routes))
+        self.flushed(action.ifindex, action.why)
+
+    def flushed(self, ifindex: int, why: str) -> None:
+        """Log and journal what the kernel took from an interface (one line, whatever the count)."""
+        gone = self.decider.mirror.take_flushed(ifindex)
+        if not gone:
+            return
+        now = time.time()
+        self.ledger.lost(ifindex, Loss(now, why))
+        links = self.decider.mirror.links
+        name = links[ifindex].name if ifindex in links else f"interface {ifindex}"
+        if len(gone) == 1:
+            (k,) = gone
+            log.warning("flushed %s dev %s: %s", self.prefix_text(k), name, why)
+        else:
+            log.warning("flushed %d kept routes dev %s: %s", len(gone), name, why)
+        if len(gone) <= JOURNAL_DETAIL:
+            self.journal += [(now, self.prefix_text(k), "flushed", f"dev {name}: {why}") for k in gone]
+        else:
+            self.journal.append((now, "*", "flushed", f"{len(gone)} routes dev {name}: {why}"))
+
+    @staticmethod
+    def prefix_text(k: int) -> str:
+        network, length = key_prefix(k)
+        return str(Prefix(6 if k & 1 else 4, network, length))
 
     def resync(self, action: Resync) -> None:
         if action.overflowed:
@@ -191,6 +232,7 @@ class Daemon:
 
     def full_sync(self, why: str) -> None:
         """Dump everything, rebuild the mirror, reconcile every group."""
+        self.cause_at = time.monotonic()
         links = self.req.links()
         addrs = self.req.addresses()
         routes = self.req.routes(table=codec.RT_TABLE_MAIN)
@@ -223,9 +265,12 @@ class Daemon:
         g, oif = action.group, action.oif
         self.sender.send(g, oif, plan, tally)
         done = tally.done
+        if tally.conflicts:
+            self.conflicted(g, oif, tally.conflicts)
         if not done and not tally.errors:
             return 0
         why = action.reason() if callable(action.reason) else action.reason
+        self.account(g, oif, plan.single if not plan.vector else None, done, tally.errors, why)
         links = self.decider.mirror.links
         name = links[oif].name if oif in links else str(oif)
         via = f"via {IP(g.version, g.nexthop)}" if g.nexthop else "on-link"
@@ -246,6 +291,80 @@ class Daemon:
         self.installed_total += done
         return done
 
+    def account(
+        self,
+        g: RouteGroup,
+        oif: int,
+        single: list[tuple[int, int]] | None,
+        done: int,
+        errors: dict[int, int],
+        why: str,
+    ) -> None:
+        """The ledger (status) and the journal (why / log) after an install; after the messages."""
+        now = time.time()
+        if done:
+            keys = None if single is None else [prefix_key(g.version, *m) for m in single]
+            self.ledger.restored(g, keys, Restore(now, time.monotonic() - self.cause_at, oif, why))
+            members = single if single is not None else g.members
+            if len(members) <= JOURNAL_DETAIL:
+                via = f"via {IP(g.version, g.nexthop)} " if g.nexthop else ""
+                self.journal += [
+                    (now, str(Prefix(g.version, *m)), "restored", f"{via}dev {oif} metric {g.metric}: {why}")
+                    for m in members
+                ]
+            else:
+                self.journal.append((now, "*", "restored", f"{done} routes: {why}"))
+        for err in errors:
+            self.ledger.refuse(g, now, os.strerror(err))
+            self.journal.append(
+                (now, str(Prefix(g.version, *g.members[0])), "refused", f"{os.strerror(err)} ({why})")
+            )
+
+    def conflicted(self, g: RouteGroup, oif: int, keys: list[int]) -> None:
+        """Routes the kernel refused with EEXIST: another route holds the slot. Logged once per
+        route (until it is ours again), and taken back when the other goes (`Mirror.blocked`)."""
+        blocked = self.decider.mirror.blocked
+        now = time.time()
+        new = []
+        for k in keys:
+            holders = blocked.setdefault(k, set())
+            if (g.version, g.nexthop) not in holders:
+                holders.add((g.version, g.nexthop))
+                new.append(k)
+        links = self.decider.mirror.links
+        name = links[oif].name if oif in links else str(oif)
+        via = f"via {IP(g.version, g.nexthop)}" if g.nexthop else "on-link"
+        for k in new[:DETAIL]:
+            log.warning(
+                "conflict: %s %s dev %s metric %d: another route holds its place in the kernel;"
+                " it goes back in when that one goes",
+                self.prefix_text(k),
+                via,
+                name,
+                g.metric,
+            )
+        if len(new) > DETAIL:
+            log.warning(
+                "conflict: %d more routes %s dev %s held by other routes", len(new) - DETAIL, via, name
+            )
+        self.journal += [(now, self.prefix_text(k), "conflict", f"{via} dev {name}: slot held") for k in new]
+
+    def flush_journal(self) -> None:
+        """Write the journal rows gathered since the last time (one transaction), while idle."""
+        if self.journal:
+            rows, self.journal = self.journal, []
+            try:
+                self.source.record(rows)
+            except OSError as exc:
+                log.warning("cannot write the journal to %s: %s", self.source.path, exc)
+
+    def status(self) -> list[dict]:
+        """Every kept route's status (`status.snapshot`), from a fresh dump of the main table."""
+        kernel = self.req.routes(table=codec.RT_TABLE_MAIN)
+        mirror = self.decider.mirror
+        found = snapshot(self.decider.groups.values(), kernel, mirror.view(), mirror.links, self.ledger)
+        return [s.as_dict() for s in found]
+
     # ------------------------------------------------------------------ main loop
     def run(self, once: bool) -> int:
         started = time.monotonic()
@@ -264,6 +383,7 @@ class Daemon:
                 self.installed_total,
                 f" in namespace {self.netns}" if self.netns else "",
             )
+            self.flush_journal()
             if once:
                 return 0
             sd_notify(f"READY=1\nSTATUS=keeping {self.decider.route_count()} routes")
@@ -291,6 +411,7 @@ class Daemon:
                 ready, _, _ = select.select(watched, [], [], timeout)
             except InterruptedError:
                 ready = []
+            self.cause_at = time.monotonic()
             if wake in ready:
                 try:
                     wake.recv(4096)
@@ -305,6 +426,7 @@ class Daemon:
                 self.handle_events()
             if self.control is not None and self.control in ready:
                 self.control.serve_ready(self.on_request)
+            self.flush_journal()
             now = time.monotonic()
             if next_wd is not None and now >= next_wd:
                 sd_notify("WATCHDOG=1")
@@ -324,6 +446,9 @@ class Daemon:
             self.load()
             self.full_sync(why)
             return {"ok": True, "routes": self.decider.route_count()}
+        if op == "status":
+            self.handle_events()  # answer on the kernel as it is now
+            return {"ok": True, "netns": self.netns, "store": self.source.path, "routes": self.status()}
         return {"ok": False, "error": f"unknown request {op!r}"}
 
     def periodic_sync(self) -> None:

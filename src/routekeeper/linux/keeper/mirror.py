@@ -32,6 +32,12 @@ class Mirror:
         # (version, gateway) -> oif -> prefix keys of the wanted prefixes the kernel holds (any
         # protocol but the kernel's).
         self.present: dict[tuple[int, int], dict[int, set[int]]] = {}
+        # oif -> prefix keys the kernel took from it since the loop last asked (`take_flushed`):
+        # what the log and journal report as flushed.
+        self.flushed: dict[int, set[int]] = {}
+        # prefix key -> (version, gateway) of kept routes the kernel refused with EEXIST: another
+        # route holds the slot; its RTM_DELROUTE calls for a repair.
+        self.blocked: dict[int, set[tuple[int, int]]] = {}
         self._view: Host | None = None
 
     # ------------------------------------------------------------------ dumps
@@ -49,7 +55,8 @@ class Mirror:
             self.onlink = []
         else:
             self.onlink = [r for r in self.onlink if r.oif != oif]
-            self.forget_oif(oif)
+            before = self.keys_on(oif)
+            self.forget_oif(oif, counted=False)
         wanted, present = self.wanted, self.present
         for r in routes:
             if r.gateway == 0 and r.type == codec.RTN_UNICAST and r.table == codec.RT_TABLE_MAIN:
@@ -59,6 +66,22 @@ class Mirror:
             k = ((r.dst << 8 | r.dst_len) << 1) | (r.version == 6)
             if k in wanted:
                 present.setdefault((r.version, r.gateway), {}).setdefault(r.oif, set()).add(k)
+        if oif is not None:
+            gone = before - self.keys_on(oif)
+            if gone:
+                self.flushed.setdefault(oif, set()).update(gone)
+
+    def keys_on(self, oif: int) -> set[int]:
+        """The wanted prefixes believed present through `oif` (any next hop)."""
+        found: set[int] = set()
+        for by_oif in self.present.values():
+            found |= by_oif.get(oif, set())
+        return found
+
+    def take_flushed(self, oif: int) -> set[int]:
+        """What the kernel took from `oif` since last asked, less what is back (for the log)."""
+        gone = self.flushed.pop(oif, set())
+        return gone - self.keys_on(oif) if gone else gone
 
     def interface_dumped(self, ifindex: int, routes: Iterable[KRoute]) -> None:
         """The routes through one interface, re-read because the kernel tells nothing about a flush.
@@ -73,11 +96,14 @@ class Mirror:
             self.forget_oif(ifindex, 4)
 
     # ------------------------------------------------------------------ what the kernel dropped
-    def forget_oif(self, oif: int, version: int | None = None) -> None:
-        """Drop what the mirror believes is present through `oif` (the kernel flushed it)."""
+    def forget_oif(self, oif: int, version: int | None = None, counted: bool = True) -> None:
+        """Drop what the mirror believes is present through `oif` (the kernel flushed it; `counted`:
+        remember it in `flushed`, for the log)."""
         for (v, _gw), by_oif in self.present.items():
             if version is None or v == version:
-                by_oif.pop(oif, None)
+                gone = by_oif.pop(oif, None)
+                if gone and counted:
+                    self.flushed.setdefault(oif, set()).update(gone)
 
     def forget_interface(self, oif: int) -> None:
         """The interface is gone or down: nothing goes through it any more."""
