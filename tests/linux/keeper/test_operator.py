@@ -193,8 +193,7 @@ def test_kernel_status_present_waiting_conflicting(pair, state_file) -> None:  #
                 for p, nh in (("10.98.0.0/16", "10.7.0.1"), ("10.99.0.0/16", "10.0.0.1"))
             ]
         )
-    p = start(lab, ns, state_file)
-    assert "another route holds its place" in wait_log(p, "conflict: 10.99.0.0/16 via 10.0.0.1 dev va0")
+    start(lab, ns, state_file)
     r = rk(ns, state_file, "status", "--json")
     assert r.returncode == 1, r.stdout + r.stderr
     by_prefix = {x["prefix"]: x for x in json.loads(r.stdout)["routes"]}
@@ -217,6 +216,9 @@ def test_kernel_status_present_waiting_conflicting(pair, state_file) -> None:  #
     assert r.returncode == 0, r.stdout
     back = {x["prefix"]: x for x in json.loads(r.stdout)["routes"]}["10.99.0.0/16"]
     assert back["state"] == "present" and back["last_restore_latency_ms"] is not None
+    with LinuxRouteStore(state_file, ns) as store:
+        kinds = [kind for _at, _prefix, kind, _detail in store.history("10.99.0.0/16")]
+    assert kinds == ["conflict", "restored"], "the conflict journalled once, then the route taken back"
 
     # a flush: the route waits, reachable again once the address is back
     ip(ns, "link", "set", "va0", "down")
