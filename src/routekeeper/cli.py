@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
+from routekeeper.app import linux_journal
 from routekeeper.app import status as keeper_status
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
@@ -153,8 +154,8 @@ COMMANDS = CommandTable(
         "flush-gateways": operations.cmd_flush,
         "routes": operations.cmd_routes,
         "lookup": operations.cmd_lookup,
-        "log": operations.cmd_log,
-        "why": operations.cmd_why,
+        "log": linux_journal.on_backend(operations.cmd_log, linux_journal.cmd_log),
+        "why": linux_journal.on_backend(operations.cmd_why, linux_journal.cmd_why),
         "whatif": whatif.cmd_whatif,
         "scenario": transcripts.cmd_scenario,
         "demo": demo.cmd_demo,

@@ -14,6 +14,7 @@ lock, taken before the kernel is read.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,6 +22,7 @@ from routekeeper.linux.apply import KernelFailure, apply
 from routekeeper.linux.keeper.control import ask, control_path
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.linux.observe import KernelHost, build_host, dump
+from routekeeper.core.values import PersistentRoute
 from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
 
@@ -37,6 +39,25 @@ class KernelRefused(RuntimeError):
 
 
 NOT_PERMITTED = "routekeeper: the linux backend needs CAP_NET_ADMIN (run as root)"
+
+
+def journal_rows(
+    before: dict[object, PersistentRoute], after: dict[object, PersistentRoute], at: float
+) -> list[tuple[float, str, str, str]]:
+    """What a command did to the kept routes, for the keeper's journal (`why`, `log`)."""
+    rows = []
+    for key, p in after.items():
+        old = before.get(key)
+        if old is None:
+            rows.append((at, str(p.prefix), "kept", f"via {p.nexthop} metric {p.metric}: added by a command"))
+        elif old != p:
+            rows.append(
+                (at, str(p.prefix), "changed", f"via {p.nexthop} metric {p.metric}: changed by a command")
+            )
+    for key, p in before.items():
+        if key not in after:
+            rows.append((at, str(p.prefix), "released", f"via {p.nexthop}: deleted by a command"))
+    return rows
 
 
 class DaemonSilent(KernelRefused):
@@ -101,6 +122,7 @@ def session(netns: str | None = None, state_path: str | None = None) -> Iterator
                 )
                 for key, p in host.persistent.items()
             )
+            store.record(journal_rows(before[0], dict(host.persistent), time.time()))
         store.commit()
         if changed:
             tell_daemon(store.path, netns)

@@ -227,3 +227,26 @@ def test_kernel_status_present_waiting_conflicting(pair, state_file) -> None:  #
     down = {x["prefix"]: x for x in json.loads(r.stdout)["routes"]}["10.97.0.0/16"]
     assert down["state"] == "waiting" and not down["reachable"], down
     assert r.returncode == 0, "an unreachable next hop is no fault"
+
+
+def test_kernel_why_and_log_on_the_linux_backend(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 9: `why` and `log` read the keeper's journal: added by a command, flushed, restored
+    (with the reason), deleted by a command; `why` adds what the running daemon says now."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(rk(ns, state_file, "add-route", "10.88.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    start(lab, ns, state_file)
+    ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    assert wait_route(lab, ns, "10.88.0.0/16")
+    assert lab.wait_for(lambda: "restored" in rk(ns, state_file, "log", "10.88.0.0/16").stdout, 3.0)
+    text = ok(rk(ns, state_file, "why", "10.88.0.0/16"))
+    lines = text.splitlines()
+    assert lines[0] == "10.88.0.0/16 via 10.0.0.1 metric 0: persistent"
+    assert lines[1].startswith("now: 10.88.0.0/16 via 10.0.0.1 metric 0: present (in the kernel)")
+    kinds = [line.split()[1] for line in lines[2:]]
+    assert kinds == ["kept:", "flushed:", "restored:"], text
+    assert "address 10.0.0.2/24 deleted" in lines[3] and "address 10.0.0.2/24 added" in lines[4]
+    ok(rk(ns, state_file, "delete-route", "10.88.0.0/16", "--via", "10.0.0.1"))
+    log = ok(rk(ns, state_file, "log"))
+    assert log.splitlines()[-1].split()[1:3] == ["released:", "10.88.0.0/16:"], log

@@ -1,0 +1,86 @@
+"""`log` and `why` on the linux backend: each kept route's history from the keeper's journal in the
+store (flushed at T because ..., restored at T+3 ms after ..., changed by a command), and for `why`
+what the running daemon says of it now (`routekeeper status`'s answer, when a daemon runs).
+
+The simulator's `log` and `why` read the simulated host's history; `on_backend` picks per command
+line, so the command table keeps one entry per word.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from routekeeper.app.arguments import parse, parser
+from routekeeper.app.errors import CommandFailed
+from routekeeper.app.session import Handler, Session
+from routekeeper.app.status import render
+from routekeeper.core.values import Prefix
+from routekeeper.linux.keeper.control import ask, control_path
+from routekeeper.store.linux import LinuxRouteStore, state_file
+
+
+def on_backend(sim: Handler, linux: Handler) -> Handler:
+    """The command for the session's backend."""
+
+    def handler(session: Session, args: list[str]) -> int:
+        return (linux if session.backend == "linux" else sim)(session, args)
+
+    handler.__doc__ = sim.__doc__
+    return handler
+
+
+def _store(session: Session) -> LinuxRouteStore:
+    path = state_file(session.state_override)
+    if not os.path.exists(path):
+        raise CommandFailed(f"no linux state file {path} (nothing kept yet)")
+    return LinuxRouteStore(path, session.netns)
+
+
+def _line(at: float, prefix: str, kind: str, detail: str) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(at)) + f".{int(at * 1000) % 1000:03d}"
+    return f"{stamp}  {kind}: {prefix}: {detail}"
+
+
+def cmd_log(session: Session, args: list[str]) -> int:
+    p = parser("log")
+    p.add_argument("prefix", nargs="?")
+    p.add_argument("--all", action="store_true", help="accepted for the simulator's sake: all is shown")
+    ns = parse(p, args)
+    prefix = str(Prefix.parse(ns.prefix)) if ns.prefix else None
+    with _store(session) as store:
+        rows = store.history(prefix)
+    for row in rows:
+        session.out.write(_line(*row) + "\n")
+    return 0
+
+
+def cmd_why(session: Session, args: list[str]) -> int:
+    p = parser("why")
+    p.add_argument("prefix")
+    ns = parse(p, args)
+    prefix = str(Prefix.parse(ns.prefix))
+    with _store(session) as store:
+        kept = [s for s in store.load() if str(s.route.prefix) == prefix]
+        rows = store.history(prefix)
+        path = store.path
+    if not kept:
+        session.out.write(f"{prefix} is not a persistent route in {path}\n")
+    for s in kept:
+        r = s.route
+        dev = f" dev {s.ifname}" if s.ifname else ""
+        parked = " (parked: not kept)" if s.parked else ""
+        session.out.write(f"{prefix} via {r.nexthop}{dev} metric {r.metric}: persistent{parked}\n")
+    try:
+        answer = ask(control_path(path, session.netns), {"op": "status"}, timeout=10.0)
+    except (TimeoutError, OSError):
+        answer = None
+    if answer is None:
+        session.out.write("now: no routekeeper keep is running for this state file\n")
+    else:
+        for route in answer.get("routes", []):
+            if route.get("prefix") == prefix:
+                session.out.write("now: " + render(route) + "\n")
+    for row in rows:
+        session.out.write(_line(*row) + "\n")
+    return 0
