@@ -14,8 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
-from routekeeper.app import linux_journal
+from routekeeper.app import cluster, demo, hosts, hotfix, linux_journal, operations, reg, transcripts, whatif
 from routekeeper.app import status as keeper_status
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report

@@ -18,11 +18,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.apply import KernelFailure, apply
 from routekeeper.linux.keeper.control import ask, control_path
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.linux.observe import KernelHost, build_host, dump
-from routekeeper.core.values import PersistentRoute
 from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
 
