@@ -16,6 +16,7 @@ import sys
 from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.keeper.control import ControlError, ControlServer, control_path
 from routekeeper.linux.keeper.loop import Daemon
+from routekeeper.linux.keeper.systemd import log_handler
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.store.errors import StoreError
 from routekeeper.store.linux import BAD_STATE_EXIT, BadState, LinuxRouteStore
@@ -88,9 +89,7 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return USAGE_EXIT
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="routekeeper-keep: %(message)s",
-        stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO, handlers=[log_handler(sys.stderr)]
     )
     if not has_net_admin():
         print("routekeeper keep: needs CAP_NET_ADMIN (run as root)", file=sys.stderr)

@@ -250,3 +250,27 @@ def test_kernel_why_and_log_on_the_linux_backend(pair, state_file) -> None:  # t
     ok(rk(ns, state_file, "delete-route", "10.88.0.0/16", "--via", "10.0.0.1"))
     log = ok(rk(ns, state_file, "log"))
     assert log.splitlines()[-1].split()[1:3] == ["released:", "10.88.0.0/16:"], log
+
+
+# ------------------------------------------------------------------------------------------ finding 10
+def test_kernel_journald_priorities_and_flush_lines(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 10: under systemd ($JOURNAL_STREAM names stderr) each line carries its syslog priority;
+    a flush is one warning line naming the route and the cause, the restore one info line."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(rk(ns, state_file, "add-route", "10.87.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    r, w = os.pipe()
+    st = os.fstat(w)
+    os.environ["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+    try:
+        p = lab.daemon("--netns", ns, "--state", state_file, "--interval", "3600", stderr=w)
+    finally:
+        del os.environ["JOURNAL_STREAM"]
+        os.close(w)
+    p.stderr = os.fdopen(r, "rb")  # read by wait_log; closed with the lab
+    assert wait_log(p, "ready in").startswith("<6>")
+    ip(ns, "link", "set", "va0", "down")
+    line = wait_log(p, "flushed 10.87.0.0/16")
+    assert line == "<4>flushed 10.87.0.0/16 dev va0: interface va0 set down", line
+    ip(ns, "link", "set", "va0", "up")
+    assert wait_log(p, "installed 10.87.0.0/16").startswith("<6>installed 10.87.0.0/16 via 10.0.0.1 dev va0")

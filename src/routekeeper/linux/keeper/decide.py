@@ -249,11 +249,11 @@ class Decider:
         if was_admin and not is_admin:
             # Admin-down flushes every route through the device, silently for IPv4.
             m.forget_interface(link.index)
-            self.pending.verify[link.index] = f"interface {link.name} set down"
+            self.pending.verify.setdefault(link.index, f"interface {link.name} set down")
         elif is_admin and not was_admin:
             self.pending.refresh[link.index] = f"interface {link.name} set up"
         elif old.carrier and not link.carrier:
-            self.pending.verify[link.index] = f"interface {link.name} lost carrier"
+            self.pending.verify.setdefault(link.index, f"interface {link.name} lost carrier")
         elif link.carrier and not old.carrier:
             self.pending.refresh[link.index] = f"interface {link.name} has carrier"
         return []
@@ -263,13 +263,13 @@ class Decider:
         m.drop_view()
         m.links.pop(link.index, None)
         m.addrs = [x for x in m.addrs if x.ifindex != link.index]
-        self.pending.verify[link.index] = f"interface {link.name} removed"
+        self.pending.verify.setdefault(link.index, f"interface {link.name} removed")
 
     def _address_deleted(self, a: KAddr) -> None:
         m = self.mirror
         m.drop_view()
         m.addrs = [x for x in m.addrs if not (x.ip == a.ip and x.ifindex == a.ifindex)]
-        self.pending.verify[a.ifindex] = f"address {IP(a.version, a.ip)}/{a.length} deleted"
+        self.pending.verify.setdefault(a.ifindex, f"address {IP(a.version, a.ip)}/{a.length} deleted")
         if a.version == 4 and not any(x.version == 4 and x.ifindex == a.ifindex for x in m.addrs):
             # The last IPv4 address went: the kernel flushes the device's IPv4 routes.
             m.forget_oif(a.ifindex, 4)

@@ -88,6 +88,7 @@ class RouteSource(Protocol):
         ...
 
 
+TRANSIENT = {errno.ENETUNREACH, errno.ENODEV, errno.ENETDOWN}  # a flap in progress, not a fault
 JOURNAL_DETAIL = 1000  # up to this many routes in one install or flush are journalled one by one
 
 
@@ -287,7 +288,17 @@ class Daemon:
         elif done:
             log.info("installed %d routes %s dev %s metric %d: %s", done, via, name, g.metric, why)
         for err, count in tally.errors.items():
-            log.warning("kernel refused %d routes %s dev %s: %s", count, via, name, os.strerror(err))
+            if err in TRANSIENT:
+                log.info(
+                    "not restored yet: %d routes %s dev %s: %s (the link is still settling;"
+                    " retried on its next event)",
+                    count,
+                    via,
+                    name,
+                    os.strerror(err),
+                )
+            else:
+                log.warning("cannot restore %d routes %s dev %s: %s", count, via, name, os.strerror(err))
         self.installed_total += done
         return done
 

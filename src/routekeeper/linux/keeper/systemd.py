@@ -32,3 +32,49 @@ def watchdog_interval() -> float | None:
     if not usec or (pid and pid != str(os.getpid())):
         return None
     return int(usec) / 2_000_000
+
+
+# ---------------------------------------------------------------------------------------------- logging
+SYSLOG_PRIORITY = {
+    logging.DEBUG: 7,
+    logging.INFO: 6,
+    logging.WARNING: 4,
+    logging.ERROR: 3,
+    logging.CRITICAL: 2,
+}
+
+
+class JournalFormatter(logging.Formatter):
+    """`<N>message` lines: journald reads the `<N>` prefix as the syslog priority (sd-daemon(3)),
+    so `journalctl -p warning` shows flushes, refusals and conflicts, not every restore."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = SYSLOG_PRIORITY.get(record.levelno, 6)
+        return f"<{priority}>{super().format(record)}"
+
+
+def log_handler(stream) -> logging.Handler:  # type: ignore[no-untyped-def]
+    """Where and how the daemon logs: under systemd (stderr is the journal: $JOURNAL_STREAM names
+    it) priority prefixes and no time (the journal stamps each line); on a terminal the time and
+    the level; otherwise (a pipe, a file) the plain lines."""
+    handler = logging.StreamHandler(stream)
+    if under_journal(stream):
+        handler.setFormatter(JournalFormatter("%(message)s"))
+    elif stream.isatty():
+        handler.setFormatter(logging.Formatter("%(asctime)s routekeeper-keep: %(levelname)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("routekeeper-keep: %(message)s"))
+    return handler
+
+
+def under_journal(stream) -> bool:  # type: ignore[no-untyped-def]
+    """Is `stream` connected to the journal? $JOURNAL_STREAM is "DEVICE:INODE" of that socket."""
+    value = os.environ.get("JOURNAL_STREAM", "")
+    device, _, inode = value.partition(":")
+    if not (device.isdigit() and inode.isdigit()):
+        return False
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return False
+    return st.st_dev == int(device) and st.st_ino == int(inode)
