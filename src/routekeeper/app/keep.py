@@ -12,6 +12,7 @@ import faulthandler
 import logging
 import signal
 import sys
+from dataclasses import replace
 
 from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.keeper.control import ControlError, ControlServer, control_path
@@ -25,17 +26,52 @@ USAGE_EXIT = 2
 
 
 class StoredRoutes:
-    """The linux store of one namespace as the daemon's `RouteSource`."""
+    """The linux store of one namespace as the daemon's `RouteSource`.
+
+    Interfaces are bound by name, as Linux operators mean them: a stored name is resolved to the
+    index it has now, every time the routes are handed over (the daemon asks again when a link with
+    one of these names appears, goes or is renamed). A name that does not exist now, and an IPv6
+    link-local next hop without an interface (it means nothing without its link), get an index no
+    interface has (negative, one per reason), so the route waits; `unresolved` says why."""
 
     def __init__(self, store: LinuxRouteStore) -> None:
         self.store = store
+        self._unresolved: dict[int, str] = {}
+        self._names: set[str] = set()
 
     @property
     def path(self) -> str:
         return self.store.path
 
     def routes(self, names: dict[str, int]) -> list[PersistentRoute]:
-        return [s.route for s in self.store.load(names) if not s.parked]
+        found = []
+        sentinels: dict[str, int] = {}
+        self._names = set()
+        for s in self.store.load(names):
+            if s.parked:
+                continue
+            p = s.route
+            why = None
+            if s.ifname:
+                self._names.add(s.ifname)
+                if s.ifname not in names:
+                    why = f"interface {s.ifname} does not exist"
+            elif p.nexthop.is_link_local and p.ifindex is None:
+                why = f"link-local next hop {p.nexthop} needs an interface (route -p add ... IF n)"
+            if why is not None:
+                index = sentinels.setdefault(why, -1 - len(sentinels))
+                p = replace(p, ifindex=index)
+            found.append(p)
+        self._unresolved = {index: why for why, index in sentinels.items()}
+        return found
+
+    def unresolved(self) -> dict[int, str]:
+        """Why each placeholder index given out by the last `routes` cannot be used."""
+        return self._unresolved
+
+    def bound_names(self) -> set[str]:
+        """The interface names the routes are bound to (a link by one of them changing rebinds)."""
+        return self._names
 
     def version(self) -> int:
         return self.store.data_version()

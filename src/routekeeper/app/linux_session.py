@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.apply import KernelFailure, apply
 from routekeeper.linux.keeper.control import ask, control_path
@@ -39,6 +40,17 @@ class KernelRefused(RuntimeError):
 
 
 NOT_PERMITTED = "routekeeper: the linux backend needs CAP_NET_ADMIN (run as root)"
+
+
+def refuse_unbound_link_local(before: dict, after: dict) -> None:
+    """An IPv6 link-local next hop means nothing without its link: a new persistent route through
+    one must name its interface (else the kernel would be given whichever link came first)."""
+    for key, p in after.items():
+        if key not in before and p.ifindex is None and p.nexthop.is_link_local:
+            raise Refused(
+                RefusalCode.INVALID,
+                f"the link-local next hop {p.nexthop} needs its interface: add --interface IF",
+            )
 
 
 def journal_rows(
@@ -110,6 +122,7 @@ def session(netns: str | None = None, state_path: str | None = None) -> Iterator
         before = (dict(host.persistent), set(host.parked))
         interfaces = dict(host.interfaces)
         yield host
+        refuse_unbound_link_local(before[0], host.persistent)
         changed = (dict(host.persistent), set(host.parked)) != before
         if changed:
             by_key = {s.route.key: s.ifname for s in stored}

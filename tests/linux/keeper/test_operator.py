@@ -274,3 +274,91 @@ def test_kernel_journald_priorities_and_flush_lines(pair, state_file) -> None:  
     assert line == "<4>flushed 10.87.0.0/16 dev va0: interface va0 set down", line
     ip(ns, "link", "set", "va0", "up")
     assert wait_log(p, "installed 10.87.0.0/16").startswith("<6>installed 10.87.0.0/16 via 10.0.0.1 dev va0")
+
+
+# ------------------------------------------------------------------------------------------ finding 4
+def test_kernel_binding_follows_the_interface_name(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 4: a route bound to va0 waits (saying so) while no va0 exists, and comes back on the
+    new va0 (a new ifindex) as soon as it is up with its address; no SIGHUP, no restart."""
+    lab, ns, peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(
+        rk(
+            ns,
+            state_file,
+            "add-route",
+            "10.86.0.0/16",
+            "--via",
+            "10.0.0.1",
+            "--interface",
+            "va0",
+            "--persistent",
+        )
+    )
+    start(lab, ns, state_file)
+    old_index = routes(ns, "10.86.0.0/16")[0].oif
+    ip(ns, "link", "del", "va0")
+    r = rk(ns, state_file, "status", "--json")
+    assert r.stdout, r.stderr
+    (st,) = json.loads(r.stdout)["routes"]
+    assert st["state"] == "waiting" and st["reason"] == "interface va0 does not exist", st
+    assert st["interface"] == "va0"
+    ip(ns, "link", "add", "va0", "type", "veth", "peer", "name", "vb0", "netns", peer)
+    ip(peer, "link", "set", "vb0", "up")
+    ip(ns, "link", "set", "va0", "up")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    assert wait_route(lab, ns, "10.86.0.0/16", timeout=3.0), "not restored on the new va0"
+    (back,) = routes(ns, "10.86.0.0/16")
+    assert back.oif != old_index and back.proto == PROTO_ROUTEKEEPER
+    # renamed away: the route bound to the name va0 waits; renamed back: it returns
+    ip(ns, "link", "set", "va0", "down")
+    ip(ns, "link", "set", "va0", "name", "wan0")
+    ip(ns, "link", "set", "wan0", "up")
+    ip(ns, "addr", "add", "10.0.0.3/24", "dev", "wan0")
+    time.sleep(0.3)
+    assert not has_route(ns, "10.86.0.0/16"), "a route bound to va0 went onto wan0"
+    ip(ns, "link", "set", "wan0", "down")
+    ip(ns, "link", "set", "wan0", "name", "va0")
+    ip(ns, "link", "set", "va0", "up")
+    assert wait_route(lab, ns, "10.86.0.0/16", timeout=3.0), "not restored after the rename back"
+
+
+# ------------------------------------------------------------------------------------------ finding 6
+def test_kernel_link_local_next_hop_needs_its_interface(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 6: an unbound link-local next hop is refused by the command line with a clear message,
+    and one already stored unbound is never placed on some link: it waits, saying why."""
+    lab, ns, peer = pair
+    lab.veth(ns, "va1", peer, "vb1")
+    r = rk(ns, state_file, "add-route", "2001:db8:77::/64", "--via", "fe80::1", "--persistent")
+    assert r.returncode == 1 and "fe80::1" in r.stderr and "interface" in r.stderr, r.stderr
+    assert not has_route(ns, "2001:db8:77::/64", 6)
+    with LinuxRouteStore(state_file, ns) as store:
+        assert store.load() == [], "nothing stored"
+        store.add(
+            [
+                StoredRoute(
+                    PersistentRoute(Prefix.parse("2001:db8:77::/64"), IP.parse("fe80::1"), 0), None, False
+                )
+            ]
+        )
+    start(lab, ns, state_file)
+    time.sleep(0.2)
+    assert not has_route(ns, "2001:db8:77::/64", 6), "placed on an arbitrary link"
+    (st,) = json.loads(rk(ns, state_file, "status", "--json").stdout)["routes"]
+    assert st["state"] == "waiting" and "needs an interface" in st["reason"], st
+    ok(
+        rk(
+            ns,
+            state_file,
+            "add-route",
+            "2001:db8:78::/64",
+            "--via",
+            "fe80::1",
+            "--interface",
+            "va1",
+            "--persistent",
+        )
+    )
+    assert [r.oif for r in routes(ns, "2001:db8:78::/64", 6)] == [
+        int(ip(ns, "-o", "link", "show", "va1").split(":")[0])
+    ]

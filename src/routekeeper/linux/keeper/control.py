@@ -20,11 +20,14 @@ Protocol: one JSON object per line each way, one request per connection: `{"op":
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import struct
 from collections.abc import Callable
 from typing import Any
+
+log = logging.getLogger("routekeeper.keep")
 
 MAX_REQUEST = 64 << 10
 ANSWER_TIMEOUT = 30.0  # a reload of a million routes takes seconds
@@ -100,7 +103,11 @@ class ControlServer:
                 elif parsed.get("op") == "ping":
                     answer = {"ok": True}
                 else:
-                    answer = handle(parsed)
+                    try:
+                        answer = handle(parsed)
+                    except Exception as exc:  # a bad answer must not take the daemon down
+                        log.exception("control request %r failed", parsed.get("op"))
+                        answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
             conn.sendall(json.dumps(answer).encode() + b"\n")
         except OSError:
             pass  # the client went away: its problem, not the daemon's

@@ -106,7 +106,16 @@ class Forgotten:
     why: str
 
 
-DaemonAction = Install | Remember | PromoteSecondaries | Resync | Verify | ReconcileAll | Repair | Forgotten
+@dataclass(frozen=True, slots=True)
+class Rebind:
+    """A link with a name routes are bound to came, went or was renamed: resolve the names again."""
+
+    why: str
+
+
+DaemonAction = (
+    Rebind | Install | Remember | PromoteSecondaries | Resync | Verify | ReconcileAll | Repair | Forgotten
+)
 
 
 @dataclass
@@ -117,6 +126,7 @@ class Pending:
     refresh: dict[int, str] = field(default_factory=dict)  # ifindex -> why (something may be reachable)
     repair: set[tuple[int, int, int]] = field(default_factory=set)  # (version, gateway, prefix key)
     overflow: bool = False
+    rebind: str | None = None  # why the interface names must be resolved again
 
 
 # ---------------------------------------------------------------------------------------------- install plans
@@ -165,9 +175,12 @@ class Decider:
         self.groups: dict[tuple, RouteGroup] = {}
         self.index = NexthopIndex(())
         self.pending = Pending()
+        self.bound_names: set[str] = set()
 
-    def load(self, routes: Iterable[PersistentRoute]) -> None:
-        """The persistent routes to keep (the store's, parked ones left out)."""
+    def load(self, routes: Iterable[PersistentRoute], bound_names: Iterable[str] = ()) -> None:
+        """The persistent routes to keep (the store's, parked ones left out); `bound_names`: the
+        interface names they are bound to (a link by such a name changing calls for `Rebind`)."""
+        self.bound_names = set(bound_names)
         self.groups = group_routes(routes)
         self.index = NexthopIndex(self.groups.values())
         self.mirror.wanted = {k for g in self.groups.values() for k in g.keys}
@@ -242,6 +255,13 @@ class Decider:
         m.drop_view()
         old = m.links.get(link.index)
         m.links[link.index] = link
+        if (old is None or old.name != link.name) and (
+            link.name in self.bound_names or (old is not None and old.name in self.bound_names)
+        ):
+            renamed = (
+                f"interface {old.name} renamed {link.name}" if old else f"interface {link.name} appeared"
+            )
+            self.pending.rebind = self.pending.rebind or renamed
         if old is None:
             self.pending.refresh[link.index] = f"interface {link.name} appeared"
             return [PromoteSecondaries()] if self.manage_promote else []
@@ -263,6 +283,8 @@ class Decider:
         m.drop_view()
         m.links.pop(link.index, None)
         m.addrs = [x for x in m.addrs if x.ifindex != link.index]
+        if link.name in self.bound_names:
+            self.pending.rebind = self.pending.rebind or f"interface {link.name} removed"
         self.pending.verify.setdefault(link.index, f"interface {link.name} removed")
 
     def _address_deleted(self, a: KAddr) -> None:
@@ -295,15 +317,17 @@ class Decider:
         batch, self.pending = self.pending, Pending()
         if batch.overflow:
             return [Resync("events lost", overflowed=True)]
-        actions: list[DaemonAction] = []
+        actions: list[DaemonAction] = [Rebind(batch.rebind)] if batch.rebind else []
         for ifindex, why in batch.verify.items():
             if ifindex in self.mirror.links:
                 actions.append(Verify(ifindex, why))
             else:
                 self.mirror.forget_interface(ifindex)
                 actions.append(Forgotten(ifindex, why))
-        if batch.refresh or batch.verify:
+        if batch.refresh or batch.verify or batch.rebind:
             reasons = list(batch.refresh.values()) + list(batch.verify.values())
+            if batch.rebind and not reasons:
+                reasons.append(batch.rebind)
             if batch.repair:
                 reasons.append(f"{len(batch.repair)} routes deleted by others")
             actions.append(ReconcileAll("; ".join(reasons)))

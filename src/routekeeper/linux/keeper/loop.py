@@ -39,6 +39,7 @@ from routekeeper.linux.keeper.decide import (
     Forgotten,
     Install,
     PromoteSecondaries,
+    Rebind,
     ReconcileAll,
     Remember,
     Repair,
@@ -87,6 +88,14 @@ class RouteSource(Protocol):
         """Append to the keeper's journal: (unix time, prefix, kind, detail) rows."""
         ...
 
+    def unresolved(self) -> dict[int, str]:
+        """Placeholder (negative) interface indexes of the last `routes`, and why each cannot be used."""
+        ...
+
+    def bound_names(self) -> set[str]:
+        """The interface names the routes are bound to."""
+        ...
+
 
 TRANSIENT = {errno.ENETUNREACH, errno.ENODEV, errno.ENETDOWN}  # a flap in progress, not a fault
 JOURNAL_DETAIL = 1000  # up to this many routes in one install or flush are journalled one by one
@@ -130,7 +139,7 @@ class Daemon:
         if not mirror.links:
             mirror.links = {link.index: link for link in self.req.links()}
         routes = self.source.routes({link.name: link.index for link in mirror.links.values()})
-        self.decider.load(routes)
+        self.decider.load(routes, self.source.bound_names())
         self.source_version = self.source.version()
         log.info(
             "loaded %d persistent routes in %d groups from %s",
@@ -181,6 +190,9 @@ class Daemon:
                 self.promote_all()
             elif type(action) is Forgotten:
                 self.flushed(action.ifindex, action.why)
+            elif type(action) is Rebind:
+                log.info("re-binding routes by interface name: %s", action.why)
+                self.load()
         return sent
 
     def remember(self, action: Remember, sent: int) -> None:
@@ -229,6 +241,8 @@ class Daemon:
         if action.overflowed:
             self.ev.set_rcvbuf(EVENT_RCVBUF * 2)
             log.warning("event socket overflowed (ENOBUFS): dumping and reconciling everything")
+            self.decider.mirror.links = {link.index: link for link in self.req.links()}
+            self.load()  # links may have come, gone or been renamed unseen: bind by name again
         self.full_sync(action.why)
 
     def full_sync(self, why: str) -> None:
@@ -373,7 +387,14 @@ class Daemon:
         """Every kept route's status (`status.snapshot`), from a fresh dump of the main table."""
         kernel = self.req.routes(table=codec.RT_TABLE_MAIN)
         mirror = self.decider.mirror
-        found = snapshot(self.decider.groups.values(), kernel, mirror.view(), mirror.links, self.ledger)
+        found = snapshot(
+            self.decider.groups.values(),
+            kernel,
+            mirror.view(),
+            mirror.links,
+            self.ledger,
+            self.source.unresolved(),
+        )
         return [s.as_dict() for s in found]
 
     # ------------------------------------------------------------------ main loop

@@ -73,17 +73,18 @@ def snapshot(
     view: Host,
     links: dict[int, KLink],
     ledger: Ledger,
+    unresolved: dict[int, str] | None = None,
 ) -> list[RouteStatus]:
-    """The status of every member of every group."""
+    """The status of every member of every group (`unresolved`: placeholder interface indexes of
+    routes bound to a name that does not exist now, and why)."""
+    unresolved = unresolved or {}
     by_prefix: dict[tuple[int, int, int], list[KRoute]] = {}
     for r in kernel:
         if r.table == codec.RT_TABLE_MAIN and r.proto != codec.RTPROT_KERNEL:
             by_prefix.setdefault((r.version, r.dst, r.dst_len), []).append(r)
     found = []
     for g in groups:
-        bound = (
-            links[g.ifindex].name if g.ifindex in links else (None if g.ifindex is None else str(g.ifindex))
-        )
+        bound = bound_name(g.ifindex, links, unresolved)
         for (network, length), k in zip(g.members, g.keys, strict=True):
             here = by_prefix.get((g.version, network, length), [])
             restore = ledger.last_restore(g, k)
@@ -128,11 +129,23 @@ def snapshot(
                     )
                 )
                 continue
-            why = waiting_reason(g, view, links, reachable, ledger)
+            why = unresolved.get(g.ifindex or 0) or waiting_reason(g, view, links, reachable, ledger)
             if loss:
                 why += f"; flushed: {loss.why}"
             found.append(RouteStatus(**base, state="waiting", reason=why, reachable=reachable, since=since))
     return found
+
+
+def bound_name(ifindex: int | None, links: dict[int, KLink], unresolved: dict[int, str]) -> str | None:
+    """The interface a route is bound to, by name (a name that does not exist now included)."""
+    if ifindex is None:
+        return None
+    if ifindex in links:
+        return links[ifindex].name
+    why = unresolved.get(ifindex, "")
+    if why.startswith("interface "):
+        return why.split()[1]
+    return None if ifindex in unresolved else str(ifindex)
 
 
 def waiting_reason(
