@@ -14,7 +14,9 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from routekeeper.app import cluster, demo, hosts, hotfix, linux_journal, operations, reg, transcripts, whatif
+from routekeeper.app import adopt as keeper_adopt
+from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
+from routekeeper.app import linux_journal as keeper_journal
 from routekeeper.app import status as keeper_status
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
@@ -131,6 +133,8 @@ Other:
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
   status [--json]           each kept route as the running keeper sees it (exit 1: one is missing)
+  adopt PREFIX [--via NH] [--interface IF] [--metric N]   keep a route already in the kernel
+  release PREFIX [--via NH] [--interface IF]              stop keeping it; the route stays
 
 The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db.
 """
@@ -153,14 +157,16 @@ COMMANDS = CommandTable(
         "flush-gateways": operations.cmd_flush,
         "routes": operations.cmd_routes,
         "lookup": operations.cmd_lookup,
-        "log": linux_journal.on_backend(operations.cmd_log, linux_journal.cmd_log),
-        "why": linux_journal.on_backend(operations.cmd_why, linux_journal.cmd_why),
+        "log": keeper_journal.on_backend(operations.cmd_log, keeper_journal.cmd_log),
+        "why": keeper_journal.on_backend(operations.cmd_why, keeper_journal.cmd_why),
         "whatif": whatif.cmd_whatif,
         "scenario": transcripts.cmd_scenario,
         "demo": demo.cmd_demo,
         "hotfix": hotfix.cmd_hotfix,
         "keep": cmd_keep,
         "status": keeper_status.cmd_status,
+        "adopt": keeper_adopt.cmd_adopt,
+        "release": keeper_adopt.cmd_release,
         "reg": reg.cmd_reg,
         "cluster": cluster.cmd_cluster,
     },

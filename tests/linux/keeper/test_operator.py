@@ -13,6 +13,7 @@ import sys
 import time
 
 from routekeeper.core.values import IP, PersistentRoute, Prefix
+from routekeeper.linux import codec
 from routekeeper.linux.observe import PROTO_ROUTEKEEPER
 from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 from tests.linux.keeper.test_loop import SRC, has_route, ip, routes, start, wait_log, wait_route
@@ -362,3 +363,42 @@ def test_kernel_link_local_next_hop_needs_its_interface(pair, state_file) -> Non
     assert [r.oif for r in routes(ns, "2001:db8:78::/64", 6)] == [
         int(ip(ns, "-o", "link", "show", "va1").split(":")[0])
     ]
+
+
+# ------------------------------------------------------------------------------------------ finding 8
+def test_kernel_adopt_and_release(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 8: a route made by hand is taken under the keeper's care as it is (never removed),
+    restored after a flush; released, it stays in the kernel and is no longer restored."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "route", "add", "10.85.0.0/16", "via", "10.0.0.1", "metric", "7")
+    ip(ns, "route", "add", "10.84.0.0/16", "via", "10.0.0.1", "src", "10.0.0.2")
+    start(lab, ns, state_file)
+    out = ok(rk(ns, state_file, "adopt", "10.85.0.0/16"))
+    assert out == (
+        "adopted: 10.85.0.0/16 boot via 10.0.0.1 dev va0 metric 7: kept from now on;"
+        " the route stays as it is\n"
+    )
+    assert [(r.proto, r.priority) for r in routes(ns, "10.85.0.0/16")] == [(codec.RTPROT_BOOT, 7)]
+    r = rk(ns, state_file, "adopt", "10.85.0.0/16")
+    assert r.returncode == 1 and "already kept" in r.stderr
+    r = rk(ns, state_file, "adopt", "10.83.0.0/16")
+    assert r.returncode == 1 and "no route 10.83.0.0/16" in r.stderr
+    r = rk(ns, state_file, "adopt", "10.84.0.0/16")
+    assert r.returncode == 1 and "cannot restore yet" in r.stderr, "src would be lost on restore"
+    (st,) = json.loads(rk(ns, state_file, "status", "--json").stdout)["routes"]
+    assert st["state"] == "present" and st["metric"] == 7
+
+    ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    assert wait_route(lab, ns, "10.85.0.0/16")
+    assert [(r.proto, r.priority) for r in routes(ns, "10.85.0.0/16")] == [(PROTO_ROUTEKEEPER, 7)]
+
+    assert ok(rk(ns, state_file, "release", "10.85.0.0/16")).startswith("released: 10.85.0.0/16 via 10.0.0.1")
+    assert has_route(ns, "10.85.0.0/16"), "release leaves the route in the kernel"
+    ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    time.sleep(0.3)
+    assert not has_route(ns, "10.85.0.0/16"), "a released route is no longer kept"
+    r = rk(ns, state_file, "release", "10.85.0.0/16")
+    assert r.returncode == 1 and "is not kept" in r.stderr
