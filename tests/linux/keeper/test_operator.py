@@ -402,3 +402,36 @@ def test_kernel_adopt_and_release(pair, state_file) -> None:  # type: ignore[no-
     assert not has_route(ns, "10.85.0.0/16"), "a released route is no longer kept"
     r = rk(ns, state_file, "release", "10.85.0.0/16")
     assert r.returncode == 1 and "is not kept" in r.stderr
+
+
+# ------------------------------------------------------------------------------------------ finding 7
+def test_kernel_replaced_by_another_daemon_then_withdrawn(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 7: another daemon replaces our route (NLM_F_REPLACE at equal metric, as FRR's zebra
+    does) and later withdraws it: the keeper puts its route back at once, not at its next sync."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ok(rk(ns, state_file, "add-route", "10.82.0.0/16", "--via", "10.0.0.1", "--persistent"))
+    start(lab, ns, state_file)
+    ip(ns, "route", "replace", "10.82.0.0/16", "via", "10.0.0.9", "proto", "186")
+    assert [r.proto for r in routes(ns, "10.82.0.0/16")] == [186]
+    ip(ns, "route", "del", "10.82.0.0/16", "proto", "186")
+    assert lab.wait_for(lambda: [r.proto for r in routes(ns, "10.82.0.0/16")] == [PROTO_ROUTEKEEPER], 3.0)
+
+
+def test_kernel_address_with_a_second_prefix_length(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 7: addresses are tracked by IP and prefix length: 10.0.0.2/16 beside 10.0.0.2/24
+    makes 10.0.5.1 on-link, and the route through it goes in at once."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    with LinuxRouteStore(state_file, ns) as store:
+        store.add(
+            [StoredRoute(PersistentRoute(Prefix.parse("10.81.0.0/16"), IP.parse("10.0.5.1"), 0), None, False)]
+        )
+    p = start(lab, ns, state_file)
+    assert not has_route(ns, "10.81.0.0/16")
+    ip(ns, "addr", "add", "10.0.0.2/16", "dev", "va0")
+    assert wait_route(lab, ns, "10.81.0.0/16", timeout=3.0)
+    ip(ns, "addr", "del", "10.0.0.2/16", "dev", "va0")
+    ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
+    assert wait_route(lab, ns, "10.81.0.0/16", present=False)
+    assert p.poll() is None

@@ -127,6 +127,7 @@ class Pending:
     repair: set[tuple[int, int, int]] = field(default_factory=set)  # (version, gateway, prefix key)
     overflow: bool = False
     rebind: str | None = None  # why the interface names must be resolved again
+    resync: str | None = None  # why the mirror's presence is in doubt (dump everything again)
 
 
 # ---------------------------------------------------------------------------------------------- install plans
@@ -209,7 +210,7 @@ class Decider:
         return []
 
     def _address_added(self, a: KAddr) -> list[DaemonAction]:
-        if any(x.ip == a.ip and x.ifindex == a.ifindex for x in self.mirror.addrs):
+        if any(x.ip == a.ip and x.length == a.length and x.ifindex == a.ifindex for x in self.mirror.addrs):
             return []  # a flags update (e.g. DAD done): nothing new is reachable
         if self.pending.overflow:
             return [Remember(a, None)]
@@ -290,7 +291,9 @@ class Decider:
     def _address_deleted(self, a: KAddr) -> None:
         m = self.mirror
         m.drop_view()
-        m.addrs = [x for x in m.addrs if not (x.ip == a.ip and x.ifindex == a.ifindex)]
+        m.addrs = [
+            x for x in m.addrs if not (x.ip == a.ip and x.length == a.length and x.ifindex == a.ifindex)
+        ]
         self.pending.verify.setdefault(a.ifindex, f"address {IP(a.version, a.ip)}/{a.length} deleted")
         if a.version == 4 and not any(x.version == 4 and x.ifindex == a.ifindex for x in m.addrs):
             # The last IPv4 address went: the kernel flushes the device's IPv4 routes.
@@ -311,12 +314,19 @@ class Decider:
         if keys and k in keys:
             keys.discard(k)
             self.pending.repair.add((r.version, r.gateway, k))
+        elif k in m.wanted and r.proto != codec.RTPROT_KERNEL and self.pending.resync is None:
+            # Another daemon's route with a prefix we keep went. It may have replaced ours first
+            # (NLM_F_REPLACE, as FRR's zebra does at equal metric: no RTM_DELROUTE for ours, and
+            # RTM_NEWROUTE is filtered out), so what the mirror believes present is in doubt.
+            self.pending.resync = f"a route with a kept prefix (proto {r.proto}) deleted by another process"
 
     def settle(self) -> list[DaemonAction]:
         """What the drained batch of events calls for, in order: re-reads, then one reconcile."""
         batch, self.pending = self.pending, Pending()
         if batch.overflow:
             return [Resync("events lost", overflowed=True)]
+        if batch.resync:
+            return [Rebind(batch.rebind)] * bool(batch.rebind) + [Resync(batch.resync)]
         actions: list[DaemonAction] = [Rebind(batch.rebind)] if batch.rebind else []
         for ifindex, why in batch.verify.items():
             if ifindex in self.mirror.links:
