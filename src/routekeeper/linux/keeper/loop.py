@@ -98,6 +98,8 @@ class RouteSource(Protocol):
 
 
 TRANSIENT = {errno.ENETUNREACH, errno.ENODEV, errno.ENETDOWN}  # a flap in progress, not a fault
+JOURNAL_IDLE = 0.05  # seconds without events before the journal is written
+JOURNAL_BACKLOG = 10_000  # rows written at once whatever the traffic
 JOURNAL_DETAIL = 1000  # up to this many routes in one install or flush are journalled one by one
 
 
@@ -420,6 +422,7 @@ class Daemon:
                 return 0
             sd_notify(f"READY=1\nSTATUS=keeping {self.decider.route_count()} routes")
             self.serve(wake_r)
+            self.flush_journal()
         finally:
             signal.set_wakeup_fd(-1)
             wake_r.close()
@@ -436,6 +439,8 @@ class Daemon:
         while not self.stop:
             deadline = min(next_sync, next_wd or next_sync)
             timeout = 0.0 if self.reload or self.stop else max(0.0, deadline - time.monotonic())
+            if self.journal:
+                timeout = min(timeout, JOURNAL_IDLE)
             watched: list = [self.ev.sock, wake]
             if self.control is not None:
                 watched.append(self.control)
@@ -458,7 +463,8 @@ class Daemon:
                 self.handle_events()
             if self.control is not None and self.control in ready:
                 self.control.serve_ready(self.on_request)
-            self.flush_journal()
+            if self.journal and (not ready or len(self.journal) >= JOURNAL_BACKLOG):
+                self.flush_journal()  # while idle: a disk write must not delay the next restore
             now = time.monotonic()
             if next_wd is not None and now >= next_wd:
                 sd_notify("WATCHDOG=1")
