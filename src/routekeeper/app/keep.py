@@ -36,8 +36,10 @@ class StoredRoutes:
 
     def __init__(self, store: LinuxRouteStore) -> None:
         self.store = store
+        store.journal_without_fsync()
         self._unresolved: dict[int, str] = {}
         self._names: set[str] = set()
+        self._attributes: dict[tuple, tuple[int | None, bool]] = {}
 
     @property
     def path(self) -> str:
@@ -47,6 +49,7 @@ class StoredRoutes:
         found = []
         sentinels: dict[str, int] = {}
         self._names = set()
+        self._attributes = {}
         for s in self.store.load(names):
             if s.parked:
                 continue
@@ -61,9 +64,15 @@ class StoredRoutes:
             if why is not None:
                 index = sentinels.setdefault(why, -1 - len(sentinels))
                 p = replace(p, ifindex=index)
+            if s.prefsrc is not None or s.onlink:
+                self._attributes[p.key] = (s.prefsrc.value if s.prefsrc is not None else None, s.onlink)
             found.append(p)
         self._unresolved = {index: why for why, index in sentinels.items()}
         return found
+
+    def attributes(self) -> dict[tuple, tuple[int | None, bool]]:
+        """(preferred source, onlink) of the routes of the last `routes` that have either, by key."""
+        return self._attributes
 
     def unresolved(self) -> dict[int, str]:
         """Why each placeholder index given out by the last `routes` cannot be used."""

@@ -42,6 +42,25 @@ class KernelRefused(RuntimeError):
 NOT_PERMITTED = "routekeeper: the linux backend needs CAP_NET_ADMIN (run as root)"
 
 
+def stored_route(host: KernelHost, key: object, p: PersistentRoute, old: StoredRoute | None) -> StoredRoute:
+    """A persistent route as the store keeps it: bound by name, with the kernel attributes of the
+    route the command made (src, onlink) - or, for a route the command did not touch, as stored."""
+    parked = key in host.parked
+    if old is not None and old.route == p:
+        return StoredRoute(p, old.ifname, parked, old.prefsrc, old.onlink)
+    ifname = host.interfaces[p.ifindex].name if p.ifindex in host.interfaces else None
+    if old is not None:
+        ifname = old.ifname or ifname
+    made = [
+        r
+        for r in host.table.with_prefix(p.prefix)
+        if r.manual and r.nexthop == p.nexthop and (p.ifindex is None or r.ifindex == p.ifindex)
+    ]
+    if made:
+        return StoredRoute(p, ifname, parked, made[0].prefsrc, bool(made[0].onlink_flag))
+    return StoredRoute(p, ifname, parked, old.prefsrc if old else None, old.onlink if old else False)
+
+
 def refuse_unbound_link_local(before: dict, after: dict) -> None:
     """An IPv6 link-local next hop means nothing without its link: a new persistent route through
     one must name its interface (else the kernel would be given whichever link came first)."""
@@ -125,15 +144,9 @@ def session(netns: str | None = None, state_path: str | None = None) -> Iterator
         refuse_unbound_link_local(before[0], host.persistent)
         changed = (dict(host.persistent), set(host.parked)) != before
         if changed:
-            by_key = {s.route.key: s.ifname for s in stored}
+            by_key = {s.route.key: s for s in stored}
             store.replace_all(
-                StoredRoute(
-                    p,
-                    by_key.get(key)
-                    or (host.interfaces[p.ifindex].name if p.ifindex in host.interfaces else None),
-                    key in host.parked,
-                )
-                for key, p in host.persistent.items()
+                stored_route(host, key, p, by_key.get(key)) for key, p in host.persistent.items()
             )
             store.record(journal_rows(before[0], dict(host.persistent), time.time()))
         store.commit()

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS persistent_route (
     ifname  TEXT,
     origin  TEXT NOT NULL,
     parked  INTEGER NOT NULL DEFAULT 0,
+    prefsrc TEXT NOT NULL DEFAULT '',
+    onlink  INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (netns, prefix, nexthop, ifname)
 );
 CREATE TABLE IF NOT EXISTS keeper_event (
@@ -57,14 +59,23 @@ CREATE TABLE IF NOT EXISTS keeper_event (
 );
 CREATE INDEX IF NOT EXISTS keeper_event_prefix ON keeper_event (netns, prefix, at);
 """
+ADDED_COLUMNS = (
+    ("prefsrc", "prefsrc TEXT NOT NULL DEFAULT ''"),
+    ("onlink", "onlink INTEGER NOT NULL DEFAULT 0"),
+)
 JOURNAL_KEEP = 100_000  # rows per namespace: the oldest go first, so the file cannot grow without end
 
 
 @dataclass(frozen=True, slots=True)
 class StoredRoute:
+    """A kept route, with the kernel attributes the core's `PersistentRoute` has no field for:
+    `prefsrc` (ip route ... src) and `onlink` (a gateway the kernel must take as on-link)."""
+
     route: PersistentRoute
     ifname: str | None
     parked: bool
+    prefsrc: IP | None = None
+    onlink: bool = False
 
 
 def state_file(path: str | None) -> str:
@@ -114,6 +125,10 @@ class LinuxRouteStore:
             os.chmod(self.path, 0o600)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(persistent_route)")}
+        for name, ddl in ADDED_COLUMNS:
+            if name not in columns:  # a file written before the attribute was kept
+                self.db.execute(f"ALTER TABLE persistent_route ADD COLUMN {ddl}")
         if app_id == 0:
             self.db.execute(f"PRAGMA application_id = {LINUX_APPLICATION_ID}")
 
@@ -146,14 +161,15 @@ class LinuxRouteStore:
         """Every stored route of this namespace; `names` (name -> current index) re-binds by name."""
         try:
             rows = self.db.execute(
-                "SELECT rowid, prefix, nexthop, metric, ifindex, ifname, origin, parked FROM persistent_route"
+                "SELECT rowid, prefix, nexthop, metric, ifindex, ifname, origin, parked, prefsrc, onlink"
+                " FROM persistent_route"
                 " WHERE netns = ? ORDER BY rowid",
                 (self.netns,),
             ).fetchall()
         except sqlite3.Error as exc:
             raise BadState(f"{self.path}: cannot read the persistent routes ({exc})") from None
         found = []
-        for rowid, prefix, nexthop, metric, ifindex, ifname, origin, parked in rows:
+        for rowid, prefix, nexthop, metric, ifindex, ifname, origin, parked, prefsrc, onlink in rows:
             if ifname and names is not None and ifname in names:
                 ifindex = names[ifname]
             try:
@@ -162,11 +178,12 @@ class LinuxRouteStore:
                 p = PersistentRoute(
                     Prefix.parse(str(prefix)), IP.parse(str(nexthop)), metric, ifindex, Origin(origin)
                 )
+                src = IP.parse(str(prefsrc)) if prefsrc else None
             except (ValueError, ValueParseError) as exc:
                 raise BadState(
                     f"{self.path}: row {rowid} ({prefix} via {nexthop}) of persistent_route is bad: {exc}"
                 ) from None
-            found.append(StoredRoute(p, ifname or None, bool(parked)))
+            found.append(StoredRoute(p, ifname or None, bool(parked), src, bool(onlink)))
         return found
 
     def _row(self, s: StoredRoute) -> tuple:
@@ -181,13 +198,17 @@ class LinuxRouteStore:
             ifname,
             r.origin.value,
             int(s.parked),
+            str(s.prefsrc) if s.prefsrc is not None else "",
+            int(s.onlink),
         )
 
     def replace_all(self, routes: Iterable[StoredRoute]) -> None:
         """Make the namespace's stored routes exactly `routes` (inside the caller's transaction)."""
         self.db.execute("DELETE FROM persistent_route WHERE netns = ?", (self.netns,))
         self.db.executemany(
-            "INSERT OR REPLACE INTO persistent_route VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO persistent_route"
+            " (netns, prefix, nexthop, metric, ifindex, ifname, origin, parked, prefsrc, onlink)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [self._row(s) for s in routes],
         )
 
@@ -195,10 +216,18 @@ class LinuxRouteStore:
         """Bulk insert (benchmarks and imports), one transaction."""
         self.db.execute("BEGIN IMMEDIATE")
         self.db.executemany(
-            "INSERT OR REPLACE INTO persistent_route VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO persistent_route"
+            " (netns, prefix, nexthop, metric, ifindex, ifname, origin, parked, prefsrc, onlink)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [self._row(s) for s in routes],
         )
         self.db.execute("COMMIT")
+
+    def journal_without_fsync(self) -> None:
+        """The daemon's connection: commit without fsync (WAL + synchronous=NORMAL stays consistent,
+        and may lose the newest journal rows on power loss). A journal write then costs a write(2),
+        not a disk flush, in the event loop that must restore the next route."""
+        self.db.execute("PRAGMA synchronous=NORMAL")
 
     # ------------------------------------------------------------------ the keeper's journal
     def record(self, events: Iterable[tuple[float, str, str, str]]) -> None:

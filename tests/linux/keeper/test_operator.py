@@ -435,3 +435,55 @@ def test_kernel_address_with_a_second_prefix_length(pair, state_file) -> None:  
     ip(ns, "addr", "del", "10.0.0.2/24", "dev", "va0")
     assert wait_route(lab, ns, "10.81.0.0/16", present=False)
     assert p.poll() is None
+
+
+# ------------------------------------------------------------------------------------------ finding 5
+def test_kernel_src_and_onlink_are_kept(pair, state_file) -> None:  # type: ignore[no-untyped-def]
+    """Finding 5 (src, onlink): both are stored and come back with the route after a flush; a route
+    whose source is not local waits, saying so."""
+    lab, ns, _peer = pair
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0")
+    ip(ns, "addr", "add", "10.0.0.21/24", "dev", "va0")
+    ok(
+        rk(
+            ns,
+            state_file,
+            "add-route",
+            "10.78.0.0/16",
+            "--via",
+            "10.0.0.1",
+            "--src",
+            "10.0.0.21",
+            "--persistent",
+        )
+    )
+    ok(
+        rk(
+            ns, state_file, "add-route", "10.77.0.0/16", "--via", "192.168.99.1", "--interface", "va0",
+            "--onlink", "--persistent",
+        )
+    )  # fmt: skip
+    with LinuxRouteStore(state_file, ns) as store:
+        attrs = {str(s.route.prefix): (str(s.prefsrc), s.onlink) for s in store.load()}
+    assert attrs == {"10.78.0.0/16": ("10.0.0.21", False), "10.77.0.0/16": ("None", True)}
+    start(lab, ns, state_file)
+    ip(ns, "link", "set", "va0", "down")
+    assert wait_route(lab, ns, "10.78.0.0/16", present=False) and not has_route(ns, "10.77.0.0/16")
+    ip(ns, "link", "set", "va0", "up")
+    assert wait_route(lab, ns, "10.77.0.0/16", timeout=3.0), "the onlink route never came back"
+    (onlink,) = routes(ns, "10.77.0.0/16")
+    assert onlink.flags & codec.RTNH_F_ONLINK and onlink.proto == PROTO_ROUTEKEEPER
+    ip(ns, "addr", "add", "10.0.0.2/24", "dev", "va0", check=False)  # addresses went with the link
+    ip(ns, "addr", "add", "10.0.0.21/24", "dev", "va0", check=False)
+    assert wait_route(lab, ns, "10.78.0.0/16", timeout=3.0)
+    (src,) = routes(ns, "10.78.0.0/16")
+    assert src.prefsrc == IP.parse("10.0.0.21").value, "restored without its src"
+
+    ip(ns, "addr", "del", "10.0.0.21/24", "dev", "va0")  # the kernel deletes the src route itself
+    assert wait_route(lab, ns, "10.78.0.0/16", present=False)
+    time.sleep(0.2)
+    assert not has_route(ns, "10.78.0.0/16"), "put back without its source"
+    st = {x["prefix"]: x for x in json.loads(rk(ns, state_file, "status", "--json").stdout)["routes"]}
+    assert st["10.78.0.0/16"]["reason"] == "its source 10.0.0.21 is not an address of this host"
+    ip(ns, "addr", "add", "10.0.0.21/24", "dev", "va0")
+    assert wait_route(lab, ns, "10.78.0.0/16", timeout=3.0)

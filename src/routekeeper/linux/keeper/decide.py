@@ -17,6 +17,7 @@ import errno
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from routekeeper.core.host import Host
 from routekeeper.core.keeper import reconcile
 from routekeeper.core.values import IP, PersistentRoute
 from routekeeper.linux import codec
@@ -177,12 +178,19 @@ class Decider:
         self.index = NexthopIndex(())
         self.pending = Pending()
         self.bound_names: set[str] = set()
+        self.sources: set[tuple[int, int]] = set()  # (version, address) of kept routes' sources
 
-    def load(self, routes: Iterable[PersistentRoute], bound_names: Iterable[str] = ()) -> None:
+    def load(
+        self,
+        routes: Iterable[PersistentRoute],
+        bound_names: Iterable[str] = (),
+        attributes: dict[tuple, tuple[int | None, bool]] | None = None,
+    ) -> None:
         """The persistent routes to keep (the store's, parked ones left out); `bound_names`: the
         interface names they are bound to (a link by such a name changing calls for `Rebind`)."""
         self.bound_names = set(bound_names)
-        self.groups = group_routes(routes)
+        self.groups = group_routes(routes, attributes)
+        self.sources = {(g.version, g.prefsrc) for g in self.groups.values() if g.prefsrc is not None}
         self.index = NexthopIndex(self.groups.values())
         self.mirror.wanted = {k for g in self.groups.values() for k in g.keys}
         for g in self.groups.values():
@@ -212,6 +220,8 @@ class Decider:
     def _address_added(self, a: KAddr) -> list[DaemonAction]:
         if any(x.ip == a.ip and x.length == a.length and x.ifindex == a.ifindex for x in self.mirror.addrs):
             return []  # a flags update (e.g. DAD done): nothing new is reachable
+        if (a.version, a.ip) in self.sources:  # a kept route's preferred source is back
+            self.pending.refresh[a.ifindex] = f"source address {IP(a.version, a.ip)} added"
         if self.pending.overflow:
             return [Remember(a, None)]
         actions = self.fast_path(a)
@@ -359,6 +369,11 @@ class Decider:
         for g in self.groups.values():
             if not g.members:
                 continue
+            if g.onlink or g.prefsrc is not None:
+                placed = self.place_attributed(g, host)
+                if placed is not None:
+                    yield Install(g, placed[0], f"{placed[1]} ({why})")
+                continue
             if g.nexthop == 0:
                 # On-link routes: a representative could be present as an on-link route of the view.
                 for (network, length), k in zip(g.members, g.keys, strict=True):
@@ -385,11 +400,40 @@ class Decider:
                 if k not in g.keyset() or self.mirror.is_present(g, k):
                     continue
                 network, length = key_prefix(k)
+                if g.onlink or g.prefsrc is not None:
+                    placed = self.place_attributed(g, host)
+                    if placed is not None:
+                        yield Install(g, placed[0], f"{placed[1]} ({why})", [(network, length)])
+                    continue
                 for action in additions(reconcile([g.representative(network, length)], host))[:1]:
                     assert action.operation.ifindex is not None
                     yield Install(
                         g, action.operation.ifindex, f"{action.reason} ({why})", [(network, length)]
                     )
+
+    def place_attributed(self, g: RouteGroup, host: Host) -> tuple[int, str] | None:
+        """Where a group with a preferred source or `onlink` goes now, and why; None while it waits.
+
+        `onlink`: on its bound interface as soon as that is up (the kernel takes the gateway as
+        on-link there; the core's reachability rule does not apply). A preferred source: where the
+        core places it, once the source is an address of this host (else the kernel refuses it)."""
+        links = self.mirror.links
+        if g.onlink:
+            link = links.get(g.ifindex) if g.ifindex is not None else None
+            if link is None or not link.flags & codec.IFF_UP:
+                return None
+            target, why = link.index, f"keeper: re-plumbed onlink, interface {link.name} is up"
+        else:
+            actions = additions(reconcile([g.representative(*g.members[0])], host))
+            if not actions or actions[0].operation.ifindex is None:
+                return None
+            target, why = actions[0].operation.ifindex, actions[0].reason
+        if g.prefsrc is not None and not self.is_local(g.version, g.prefsrc):
+            return None
+        return target, why
+
+    def is_local(self, version: int, ip: int) -> bool:
+        return any(a.version == version and a.ip == ip for a in self.mirror.addrs)
 
     # ------------------------------------------------------------------ installs
     def plan(self, install: Install) -> tuple[Plan, Tally] | None:

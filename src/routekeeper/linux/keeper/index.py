@@ -31,6 +31,8 @@ class RouteGroup:
     metric: int
     origin: object
     members: list[tuple[int, int]] = field(default_factory=list)  # (network, length)
+    prefsrc: int | None = None  # `ip route ... src` (same family as the group)
+    onlink: bool = False  # `ip route ... onlink`: the gateway is taken as on-link on the bound interface
     keys: list[int] = field(default_factory=list)  # prefix_key of each member, same order
     _keyset: set[int] | None = None
     _arrays: tuple[object, np.ndarray, list[int]] | None = None
@@ -83,14 +85,21 @@ def key_prefix(key: int) -> tuple[int, int]:
     return key >> 9, (key >> 1) & 0xFF
 
 
-def group_routes(routes: Iterable[PersistentRoute]) -> dict[tuple, RouteGroup]:
-    """The groups of `routes`, by (version, next hop, interface binding, metric)."""
+def group_routes(
+    routes: Iterable[PersistentRoute], attributes: dict[tuple, tuple[int | None, bool]] | None = None
+) -> dict[tuple, RouteGroup]:
+    """The groups of `routes`, by (version, next hop, interface binding, metric, and the attributes
+    (preferred source, onlink) of routes that have them: `attributes`, by `PersistentRoute.key`)."""
     groups: dict[tuple, RouteGroup] = {}
+    attributes = attributes or {}
     for p in routes:
-        key = (p.prefix.version, p.nexthop.value, p.ifindex, p.metric)
+        extra = attributes.get(p.key)
+        key = (p.prefix.version, p.nexthop.value, p.ifindex, p.metric, extra)
         g = groups.get(key)
         if g is None:
             g = groups[key] = RouteGroup(p.prefix.version, p.nexthop.value, p.ifindex, p.metric, p.origin)
+            if extra is not None:
+                g.prefsrc, g.onlink = extra
         g.members.append((p.prefix.network, p.prefix.length))
         g.keys.append(prefix_key(p.prefix.version, p.prefix.network, p.prefix.length))
     return groups

@@ -41,7 +41,7 @@ class Ledger:
 
     @staticmethod
     def key(g: RouteGroup) -> tuple:
-        return (g.version, g.nexthop, g.ifindex, g.metric)
+        return (g.version, g.nexthop, g.ifindex, g.metric, g.prefsrc, g.onlink)
 
     def restored(self, g: RouteGroup, keys: list[int] | None, r: Restore) -> None:
         """`keys`: the members sent singly (None: the whole group or most of it, vectorised)."""

@@ -38,12 +38,14 @@ from routekeeper.linux.keeper.decide import (
     Decider,
     Forgotten,
     Install,
+    Plan,
     PromoteSecondaries,
     Rebind,
     ReconcileAll,
     Remember,
     Repair,
     Resync,
+    Tally,
     Verify,
 )
 from routekeeper.linux.keeper.events import EventsLost, decode
@@ -55,6 +57,7 @@ from routekeeper.linux.keeper.status import snapshot
 from routekeeper.linux.keeper.systemd import sd_notify, watchdog_interval
 from routekeeper.linux.netns import enter, read_sysctl, write_sysctl
 from routekeeper.linux.nlsock import RtnlSocket
+from routekeeper.linux.observe import PROTO_ROUTEKEEPER
 
 log = logging.getLogger("routekeeper.keep")
 
@@ -86,6 +89,10 @@ class RouteSource(Protocol):
 
     def record(self, events: list[tuple[float, str, str, str]]) -> None:
         """Append to the keeper's journal: (unix time, prefix, kind, detail) rows."""
+        ...
+
+    def attributes(self) -> dict[tuple, tuple[int | None, bool]]:
+        """(preferred source as an int, onlink) by `PersistentRoute.key`, for the routes having either."""
         ...
 
     def unresolved(self) -> dict[int, str]:
@@ -141,7 +148,7 @@ class Daemon:
         if not mirror.links:
             mirror.links = {link.index: link for link in self.req.links()}
         routes = self.source.routes({link.name: link.index for link in mirror.links.values()})
-        self.decider.load(routes, self.source.bound_names())
+        self.decider.load(routes, self.source.bound_names(), self.source.attributes())
         self.source_version = self.source.version()
         log.info(
             "loaded %d persistent routes in %d groups from %s",
@@ -280,7 +287,10 @@ class Daemon:
             return 0
         plan, tally = planned
         g, oif = action.group, action.oif
-        self.sender.send(g, oif, plan, tally)
+        if g.onlink or g.prefsrc is not None:
+            self.send_attributed(g, oif, plan, tally)
+        else:
+            self.sender.send(g, oif, plan, tally)
         done = tally.done
         if tally.conflicts:
             self.conflicted(g, oif, tally.conflicts)
@@ -317,6 +327,34 @@ class Daemon:
                 log.warning("cannot restore %d routes %s dev %s: %s", count, via, name, os.strerror(err))
         self.installed_total += done
         return done
+
+    def send_attributed(self, g: RouteGroup, oif: int, plan: Plan, tally: Tally) -> None:
+        """Routes with a preferred source or `onlink`: one request each (few, and the batch encoders
+        carry neither attribute)."""
+        if plan.vector:
+            members = g.members if plan.pick is None else [g.members[i] for i in plan.pick]
+        else:
+            members = plan.single
+        flags = codec.RTNH_F_ONLINK if g.onlink else 0
+        for network, length in members:
+            message = codec.encode_route(
+                codec.RTM_NEWROUTE,
+                g.version,
+                network,
+                length,
+                gateway=g.nexthop,
+                oif=oif,
+                priority=g.metric,
+                proto=PROTO_ROUTEKEEPER,
+                prefsrc=g.prefsrc,
+                rtm_flags=flags,
+            )
+            err = self.req.request(message)
+            tally.sent([prefix_key(g.version, network, length)], 0, {0: err} if err else {})
+            if not err and len(tally.installed) <= DETAIL:
+                tally.installed.append((network, length))
+        if plan.vector:
+            plan.single, plan.vector = members, False  # logged and journalled one by one
 
     def account(
         self,

@@ -111,8 +111,13 @@ def snapshot(
                 since = restore.at if restore else ledger.started
                 found.append(RouteStatus(**base, state="present", reason=why, reachable=True, since=since))
                 continue
-            plumb = additions(reconcile([g.representative(network, length)], view))
-            reachable = bool(plumb)
+            if g.onlink:
+                link = links.get(g.ifindex) if g.ifindex is not None else None
+                reachable = link is not None and bool(link.flags & codec.IFF_UP)
+            else:
+                reachable = bool(additions(reconcile([g.representative(network, length)], view)))
+            src_missing = g.prefsrc is not None and not view.is_local(IP(g.version, g.prefsrc))
+            reachable = reachable and not src_missing
             loss = ledger.loss_after(restore)
             since = loss.at if loss else (restore.at if restore else ledger.started)
             rivals = [r for r in here if g.version == 6 or r.priority == g.metric]
@@ -130,6 +135,8 @@ def snapshot(
                 )
                 continue
             why = unresolved.get(g.ifindex or 0) or waiting_reason(g, view, links, reachable, ledger)
+            if src_missing and g.prefsrc is not None:
+                why = f"its source {IP(g.version, g.prefsrc)} is not an address of this host"
             if loss:
                 why += f"; flushed: {loss.why}"
             found.append(RouteStatus(**base, state="waiting", reason=why, reachable=reachable, since=since))
