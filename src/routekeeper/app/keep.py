@@ -143,12 +143,11 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
     control = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
-        StoredRoutes(store).routes({})  # every row readable, or one line naming the bad one
+        source = StoredRoutes(store)
+        source.routes({})  # every row readable, or one line naming the bad one
         if not args.once:
             control = ControlServer(control_path(store.path, args.netns))
-        daemon = Daemon(
-            StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries, control=control
-        )
+        daemon = Daemon(source, args.netns, args.interval, args.manage_promote_secondaries, control=control)
     except BadState as exc:
         _close(store, control)
         print(f"routekeeper keep: {exc}", file=sys.stderr)
