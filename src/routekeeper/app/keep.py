@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import logging
+import queue
 import signal
 import sys
+import threading
 from dataclasses import replace
 
 from routekeeper.core.values import PersistentRoute
@@ -25,6 +27,60 @@ from routekeeper.store.linux import BAD_STATE_EXIT, BadState, LinuxRouteStore
 USAGE_EXIT = 2
 
 
+class JournalWriter:
+    """Writes the keeper's journal on a thread of its own, through its own connection: a journal
+    write (a transaction, sometimes a checkpoint) must not delay the next restore, and SQLite
+    releases the GIL while it works. Rows that cannot be written are logged and dropped: the
+    daemon keeps routes whether or not it can write its journal."""
+
+    def __init__(self, path: str, netns: str | None) -> None:
+        self.path, self.netns = path, netns
+        self.queue: queue.SimpleQueue[list[tuple[float, str, str, str]] | None] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+    def put(self, rows: list[tuple[float, str, str, str]]) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self.run, name="journal", daemon=True)
+            self.thread.start()
+        self.queue.put(rows)
+
+    def run(self) -> None:
+        log = logging.getLogger("routekeeper.keep")
+        try:
+            store = LinuxRouteStore(self.path, self.netns)
+        except StoreError as exc:
+            log.warning("journal not written: %s", exc)
+            return
+        store.journal_without_fsync()
+        try:
+            while (rows := self.queue.get()) is not None:
+                done = False
+                while not done:  # take what else is waiting: one transaction for a burst
+                    try:
+                        more = self.queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        done = True
+                    else:
+                        rows = rows + more
+                try:
+                    store.record(rows)
+                except StoreError as exc:
+                    log.warning("journal not written: %s", exc)
+                if done:
+                    break
+        finally:
+            store.close()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then stop."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join(timeout)
+            self.thread = None
+
+
 class StoredRoutes:
     """The linux store of one namespace as the daemon's `RouteSource`.
 
@@ -36,7 +92,7 @@ class StoredRoutes:
 
     def __init__(self, store: LinuxRouteStore) -> None:
         self.store = store
-        store.journal_without_fsync()
+        self.writer = JournalWriter(store.path, store.netns or None)
         self._unresolved: dict[int, str] = {}
         self._names: set[str] = set()
         self._attributes: dict[tuple, tuple[int | None, bool]] = {}
@@ -86,10 +142,11 @@ class StoredRoutes:
         return self.store.data_version()
 
     def record(self, events: list[tuple[float, str, str, str]]) -> None:
-        try:
-            self.store.record(events)
-        except StoreError as exc:  # the daemon keeps routes whether or not it can write its journal
-            raise OSError(str(exc)) from None
+        """Hand journal rows to the writer thread: the event loop never waits for the disk."""
+        self.writer.put(events)
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 class KeepUsage(Exception):
@@ -141,6 +198,7 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
         return 77
     store = None
     control = None
+    source = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
         source = StoredRoutes(store)
@@ -173,12 +231,16 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return BAD_STATE_EXIT
     finally:
-        _close(store, control)
+        _close(store, control, source)
 
 
-def _close(store: LinuxRouteStore | None, control: ControlServer | None) -> None:
+def _close(
+    store: LinuxRouteStore | None, control: ControlServer | None, source: StoredRoutes | None = None
+) -> None:
     if control is not None:
         control.close()
+    if source is not None:
+        source.close()
     if store is not None:
         store.close()
 
