@@ -15,6 +15,7 @@ import sys
 
 from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.keeper.loop import Daemon
+from routekeeper.linux.keeper.metrics import Metrics, NoMetrics, parse_address, textfile_path
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.store.linux import LinuxRouteStore
 
@@ -48,6 +49,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="set promote_secondaries=1 on every interface so deleting a primary keeps its secondaries",
     )
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    ap.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics (default: off)")
+    ap.add_argument("--metrics-textfile", metavar="FILE.prom", help="write them for node_exporter")
     return ap.parse_args(argv)
 
 
@@ -62,13 +65,24 @@ def main(argv: list[str]) -> int:
     if not has_net_admin():
         print("routekeeper keep: needs CAP_NET_ADMIN (run as root)", file=sys.stderr)
         return 77
+    try:
+        metrics = open_metrics(args.metrics, args.metrics_textfile)
+    except ValueError as exc:
+        print(f"routekeeper keep: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"routekeeper keep: metrics on {args.metrics}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     store = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
-        daemon = Daemon(StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries)
+        daemon = Daemon(
+            StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries, metrics=metrics
+        )
     except OSError as exc:
         if store is not None:
             store.close()
+        metrics.close()
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return 1
 
@@ -85,7 +99,22 @@ def main(argv: list[str]) -> int:
     try:
         return daemon.run(args.once)
     finally:
+        metrics.close()
         store.close()
+
+
+def open_metrics(address: str | None, textfile: str | None) -> NoMetrics:
+    """The daemon's metrics: off unless asked. The endpoint is bound here, before the daemon enters
+    its namespace, so that it listens where Prometheus runs."""
+    if address is None and textfile is None:
+        return NoMetrics()
+    if address is not None:
+        parse_address(address)
+    metrics = Metrics(textfile_path(textfile) if textfile else None)
+    if address is not None:
+        host, port = metrics.serve(address)
+        logging.getLogger("routekeeper.keep").info("metrics on http://%s:%d/metrics", host, port)
+    return metrics
 
 
 if __name__ == "__main__":

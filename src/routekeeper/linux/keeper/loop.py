@@ -44,6 +44,7 @@ from routekeeper.linux.keeper.decide import (
     Verify,
 )
 from routekeeper.linux.keeper.events import EventsLost, decode
+from routekeeper.linux.keeper.metrics import NoMetrics
 from routekeeper.linux.keeper.send import DETAIL, Sender
 from routekeeper.linux.keeper.socket_filter import drop_newroute_filter
 from routekeeper.linux.keeper.systemd import sd_notify, watchdog_interval
@@ -89,7 +90,9 @@ class Daemon:
         interval: float,
         manage_promote: bool,
         rcvbuf: int = EVENT_RCVBUF,
+        metrics: NoMetrics = NoMetrics(),  # noqa: B008 (stateless)
     ) -> None:
+        self.metrics = metrics
         self.netns = netns
         self.interval = interval
         if netns:
@@ -114,6 +117,7 @@ class Daemon:
         routes = self.source.routes({link.name: link.index for link in mirror.links.values()})
         self.decider.load(routes)
         self.source_version = self.source.version()
+        self.metrics.loaded(self.decider, self.interval)
         log.info(
             "loaded %d persistent routes in %d groups from %s",
             len(routes),
@@ -136,12 +140,15 @@ class Daemon:
                     raise
                 decider.on(EventsLost())
                 continue
+            self.metrics.received()
             for event in decode(memoryview(bytes(data))):
                 actions = decider.on(event)
                 if actions:
                     self.execute(actions)
+        self.metrics.settling(decider.pending, decider)
         self.execute(decider.settle())
         decider.mirror.warm_view()
+        self.metrics.settled(decider)
 
     def execute(self, actions: Iterable[DaemonAction]) -> int:
         """Carry out `actions` in order; returns how many routes went in."""
@@ -182,12 +189,14 @@ class Daemon:
 
     def resync(self, action: Resync) -> None:
         if action.overflowed:
+            self.metrics.overflowed()
             self.ev.set_rcvbuf(EVENT_RCVBUF * 2)
             log.warning("event socket overflowed (ENOBUFS): dumping and reconciling everything")
         self.full_sync(action.why)
 
     def full_sync(self, why: str) -> None:
         """Dump everything, rebuild the mirror, reconcile every group."""
+        started = self.metrics.sync_started()
         links = self.req.links()
         addrs = self.req.addresses()
         routes = self.req.routes(table=codec.RT_TABLE_MAIN)
@@ -196,6 +205,7 @@ class Daemon:
             self.promote_all()
         n = self.execute(self.decider.reconcile(why))
         log.debug("full sync (%s): %d routes in the main table, %d installed", why, len(routes), n)
+        self.metrics.sync_done(started, self.decider)
 
     def promote_all(self) -> None:
         """--manage-promote-secondaries: deleting a primary then promotes a secondary instead of
@@ -219,6 +229,7 @@ class Daemon:
         plan, tally = planned
         g, oif = action.group, action.oif
         self.sender.send(g, oif, plan, tally)
+        self.metrics.installed(action, plan, tally)
         done = tally.done
         if not done and not tally.errors:
             return 0
