@@ -91,6 +91,9 @@ def cmd_report(session: Session, args: list[str]) -> int:
     p.add_argument(
         "--host", dest="hosts", action="append", metavar="NAME", help="only this host (repeatable)"
     )
+    if "-h" in args or "--help" in args:  # help never acts, and goes where the session writes
+        session.out.write(p.format_help())
+        return 0
     ns = parse(p, args)
     if session.backend == "linux":
         histories = linux(session)
