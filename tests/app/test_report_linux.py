@@ -67,4 +67,4 @@ def test_linux_report_shows_active_and_waiting(netns: str, tmp_path: Path) -> No
     assert f"namespace {netns}" in page
     assert page.count('class="state waiting"') == 2
     assert "next hop 10.0.0.1 is on-link on no interface" in page
-    assert "holds no journal yet" in page
+    assert "holds no keeper journal" in page

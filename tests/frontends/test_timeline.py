@@ -9,6 +9,7 @@ from routekeeper.frontends.timeline import (
     Entry,
     HostHistory,
     command_lines,
+    keeper_entries,
     lanes,
     moments,
     render,
@@ -91,3 +92,27 @@ def test_command_lines_keep_what_changes() -> None:
     assert command_lines(DEL) == ["ipv4 delete address", "192.168.0.21"]
     assert command_lines(ADD) == ["route add -p 0.0.0.0", "mask 0.0.0.0\u2026"]
     assert all(len(line) <= 21 for line in command_lines("x" * 60))
+
+
+def test_keeper_journal_rows_become_a_lane() -> None:
+    """Rows shaped as store.linux's keeper journal: (unix time, prefix, kind, detail)."""
+    rows = [
+        (1000.0, "10.5.0.0/16", "kept", "via 10.0.0.1 metric 0"),
+        (1001.0, "10.5.0.0/16", "flushed", "dev va0: address 10.0.0.2/24 deleted"),
+        (1001.0, "*", "flushed", "12 routes dev va0: address 10.0.0.2/24 deleted"),
+        (1002.5, "10.5.0.0/16", "restored", "via 10.0.0.1 dev 2 metric 0: address 10.0.0.2/24 added"),
+        (1003.0, "10.6.0.0/16", "conflict", "via 10.0.0.1 dev va0: slot held"),
+    ]
+    entries = keeper_entries(rows)
+    assert all(e.subject != "*" for e in entries)
+    history = HostHistory("ns", "linux backend", entries, [Current("10.5.0.0/16", "active", "in the table")])
+    by_route = {lane.route: lane for lane in lanes(history, moments(entries))}
+    assert [(s, m) for _, s, m, _ in by_route["10.5.0.0/16"].changes] == [
+        ("active", None),
+        ("waiting", "withdrawn"),
+        ("active", "restored"),
+        ("active", None),
+    ]
+    assert [s for _, s, _, _ in by_route["10.6.0.0/16"].changes] == ["conflicting"]
+    page = render([history], "t", "g")
+    assert "address 10.0.0.2/24 deleted" in page and "1970-01-01T00:16:41.000+00:00" in page

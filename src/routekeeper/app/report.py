@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from routekeeper.app.arguments import parse, parser
@@ -18,10 +19,11 @@ from routekeeper.app.errors import CommandFailed
 from routekeeper.app.session import Session
 from routekeeper.app.unit import host_unit
 from routekeeper.core.host import Host
-from routekeeper.frontends.timeline import Current, Entry, HostHistory, render, route_key
+from routekeeper.frontends.timeline import Current, Entry, HostHistory, keeper_entries, render, route_key
+from routekeeper.store.linux import LinuxRouteStore
 
 LINUX_NOTE = (
-    "The linux backend's store holds no journal yet: each kept route is shown as it is now "
+    "This linux store holds no keeper journal: each kept route is shown as it is now "
     "(kernel and store); its history is in the daemon's log (journalctl -u routekeeper-keep)."
 )
 
@@ -63,10 +65,15 @@ def simulated(session: Session, names: list[str]) -> list[HostHistory]:
 
 
 def linux(session: Session) -> list[HostHistory]:
+    """The namespace's kept routes now (named by prefix, as the keeper's journal names them), and
+    their history from the keeper's journal where the store has one."""
     with session.host(read_only=True) as unit:
-        now = current_routes(unit.subject)
+        now = [replace(c, route=c.route.split(" ")[0]) for c in current_routes(unit.subject)]
+    with LinuxRouteStore(session.state_override, session.netns) as store:
+        journal = getattr(store, "history", None)  # the keeper's journal (issue 11's store)
+        entries = keeper_entries(journal()) if journal is not None else []
     where = f"namespace {session.netns}" if session.netns else "this host"
-    return [HostHistory(where, "linux backend", [], now, LINUX_NOTE)]
+    return [HostHistory(where, "linux backend", entries, now, "" if journal is not None else LINUX_NOTE)]
 
 
 def write_atomically(path: str, text: str) -> None:

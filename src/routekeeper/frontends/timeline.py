@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 COLUMN = 132  # px per moment
 LANE = 30  # px per route lane
@@ -25,6 +26,7 @@ STATE_COLOURS = {
     "waiting": "#e0a100",
     "withdrawn": "#c9302c",
     "parked": "#8a8f98",
+    "conflicting": "#7b4fc9",
 }
 ROUTE_KINDS = {
     "route-added": "active",
@@ -32,6 +34,7 @@ ROUTE_KINDS = {
     "route-changed": "active",
     "route-withdrawn": "withdrawn",
     "route-held": "waiting",
+    "route-conflict": "conflicting",
     "route-removed": None,
     "persisted": "waiting",
     "persistent-parked": "parked",
@@ -82,9 +85,41 @@ class Lane:
 
 def route_key(subject: str) -> str | None:
     """'0.0.0.0/0 via 192.168.0.1 on interface 11' -> '0.0.0.0/0 via 192.168.0.1' (the persistent
-    route's name; the interface it is placed on may change)."""
-    m = re.match(r"^(\S+/\d+ (?:via \S+|on-link))", subject)
-    return m.group(1) if m else None
+    route's name; the interface it is placed on may change). A bare prefix (the keeper's journal
+    names routes by prefix) is its own name."""
+    m = re.match(r"^(\S+/\d+ (?:via \S+|on-link))|^(\S+/\d+)$", subject)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+# The keeper's journal (store.linux, `routekeeper keep` and the linux backend's commands) in the
+# timeline's words: kind -> (timeline kind, the moment's label).
+KEEPER_KINDS = {
+    "kept": ("route-added", "route -p add"),
+    "changed": ("route-changed", "route change"),
+    "released": ("unpersisted", "route delete / release"),
+    "flushed": ("route-withdrawn", "the kernel flushed"),
+    "restored": ("route-restored", "keep: restored"),
+    "refused": ("route-held", "keep: refused"),
+    "conflict": ("route-conflict", "keep: conflict"),
+}
+
+
+def keeper_entries(rows: list[tuple[float, str, str, str]]) -> list[Entry]:
+    """The keeper's journal rows (unix time, prefix, kind, detail) as timeline entries. A route that
+    is kept is persistent from its first row; rows about many routes at once (prefix '*') are left
+    to the daemon's log."""
+    entries = []
+    seen: set[str] = set()
+    for at, prefix, kind, detail in rows:
+        if prefix == "*" or kind not in KEEPER_KINDS:
+            continue
+        stamp = datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
+        timeline_kind, label = KEEPER_KINDS[kind]
+        if prefix not in seen:
+            seen.add(prefix)
+            entries.append(Entry(stamp, label, "persisted", prefix, detail))
+        entries.append(Entry(stamp, label, timeline_kind, prefix, detail))
+    return entries
 
 
 def moments(entries: list[Entry]) -> list[tuple[str, str]]:
