@@ -218,3 +218,37 @@ def test_metrics_options_refuse_bad_values(tmp_path) -> None:  # type: ignore[no
         textfile_path(str(tmp_path / "metrics.txt"))
     with pytest.raises(ValueError, match="no directory"):
         textfile_path(str(tmp_path / "missing" / "routekeeper.prom"))
+
+
+@pytest.mark.no_kernel
+def test_prepared_restore_latency_is_taken_when_sent() -> None:
+    """A restore sent before decoding (prepared while idle) is reported later: its latency is the one
+    measured when it went out, not when it is reported."""
+    from types import SimpleNamespace
+
+    from routekeeper.linux.keeper.decide import Plan, Tally
+    from routekeeper.linux.keeper.metrics import Metrics
+
+    m = Metrics()
+    tally = Tally(set(), done=3)
+    m.received()
+    m.took(SimpleNamespace(entries=[SimpleNamespace(tally=tally)]))
+    sent_latency = m.acked[id(tally)]
+    time.sleep(0.05)  # decoding, settling, logging: not part of the restore's latency
+    action = SimpleNamespace(reason=lambda: "", group=SimpleNamespace(keys=[1, 2, 3]))
+    m.installed(action, Plan([(0, 0)] * 3), tally)  # type: ignore[arg-type]
+    assert m.registry.get_sample_value("routekeeper_restores_total", {"cause": "address_back"}) == 3
+    total = m.registry.get_sample_value("routekeeper_restore_latency_seconds_sum", {"cause": "address_back"})
+    assert total == sent_latency < 0.05
+    assert m.acked == {}
+    assert m.registry.get_sample_value("routekeeper_conflicts_total") == 0
+
+
+@pytest.mark.no_kernel
+def test_no_metrics_has_every_hook() -> None:
+    """The loop calls the same hooks whether metrics are on or off."""
+    from routekeeper.linux.keeper.metrics import Metrics, NoMetrics
+
+    hooks = {n for n in vars(Metrics) if not n.startswith("_") and callable(getattr(Metrics, n))}
+    hooks -= {"serve", "write", "count_routes"}  # outputs, called from inside
+    assert hooks <= set(vars(NoMetrics))

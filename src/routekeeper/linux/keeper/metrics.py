@@ -73,6 +73,9 @@ class NoMetrics:
     def installed(self, action: Install, plan: Plan, tally: Tally) -> None:
         pass
 
+    def took(self, prepared: object) -> None:
+        pass
+
     def settling(self, pending: Pending, decider: Decider) -> None:
         pass
 
@@ -179,6 +182,7 @@ class Metrics(NoMetrics):
         for labels in self.route_labels:
             self.routes.labels(*labels)
         self.event_at = time.perf_counter()
+        self.acked: dict[int, float] = {}  # id(tally) of a prepared restore -> its latency
         self.refresh_cost = 0.0
         self.refresh_after = 0.0
 
@@ -213,7 +217,10 @@ class Metrics(NoMetrics):
         cause = "address_back" if callable(reason) else restore_cause(reason)
         if done:
             self.restores.labels(cause).inc(done)
-            self.latency.labels(cause).observe(time.perf_counter() - self.event_at)
+            latency = self.acked.pop(id(tally), None) if self.acked else None
+            if latency is None:
+                latency = time.perf_counter() - self.event_at
+            self.latency.labels(cause).observe(latency)
         refused = 0
         for err, count in tally.errors.items():
             self.failures.labels(errno.errorcode.get(err, str(err))).inc(count)
@@ -225,6 +232,17 @@ class Metrics(NoMetrics):
         sent += len(plan.single)
         if sent - done - refused > 0:
             self.conflicts.inc(sent - done - refused)
+
+    def took(self, prepared: object) -> None:
+        """A restore prepared while idle went out on the first datagram, acknowledged now; it is
+        counted later, when the loop reports its installs (`installed`), with this latency.
+
+        `prepared` has `entries`, each with the `tally` its install will be reported with (None:
+        nothing was prepared for this datagram)."""
+        if prepared is not None:
+            latency = time.perf_counter() - self.event_at
+            for entry in prepared.entries:  # type: ignore[attr-defined]
+                self.acked[id(entry.tally)] = latency
 
     def settling(self, pending: Pending, decider: Decider) -> None:
         """A drained batch is about to be acted on: count the deletions of our routes by others."""
