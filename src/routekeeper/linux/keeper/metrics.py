@@ -174,9 +174,10 @@ class Metrics(NoMetrics):
             "routekeeper_store_reloads", "Loads of the persistent routes from the store (the first included)",
             registry=r,
         )  # fmt: skip
-        for cause in CAUSES:  # every series exists from the start: rate() and alerts see zeros
-            self.restores.labels(cause)
-            self.latency.labels(cause)
+        # every series exists from the start (rate() and alerts see zeros); children kept at hand,
+        # so that a hook costs no label lookup
+        self.restores_by = {cause: self.restores.labels(cause) for cause in CAUSES}
+        self.latency_by = {cause: self.latency.labels(cause) for cause in CAUSES}
         self.route_labels: set[tuple[str, str]] = {(s, "") for s in ("present", "missing", "conflicting")}
         self.route_labels |= {("waiting", reason) for reason in WAITING_REASONS}
         for labels in self.route_labels:
@@ -216,21 +217,20 @@ class Metrics(NoMetrics):
         reason = action.reason
         cause = "address_back" if callable(reason) else restore_cause(reason)
         if done:
-            self.restores.labels(cause).inc(done)
             latency = self.acked.pop(id(tally), None) if self.acked else None
             if latency is None:
                 latency = time.perf_counter() - self.event_at
-            self.latency.labels(cause).observe(latency)
+            self.restores_by[cause].inc(done)
+            self.latency_by[cause].observe(latency)
         refused = 0
-        for err, count in tally.errors.items():
-            self.failures.labels(errno.errorcode.get(err, str(err))).inc(count)
-            refused += count
+        if tally.errors:
+            for err, count in tally.errors.items():
+                self.failures.labels(errno.errorcode.get(err, str(err))).inc(count)
+                refused += count
+        sent = len(plan.single)
         if plan.vector:
-            sent = len(action.group.keys) if plan.pick is None else len(plan.pick)
-        else:
-            sent = 0
-        sent += len(plan.single)
-        if sent - done - refused > 0:
+            sent += len(action.group.keys) if plan.pick is None else len(plan.pick)
+        if sent > done + refused:
             self.conflicts.inc(sent - done - refused)
 
     def took(self, prepared: object) -> None:
@@ -305,25 +305,35 @@ def count_states(decider: Decider) -> dict[tuple[str, str], int]:
     told from the mirror alone; a route of another next hop at the prefix is what can.)"""
     mirror = decider.mirror
     counts: dict[tuple[str, str], int] = {}
-    others: dict[int, list[tuple[int, set[int]]]] = {}  # version -> (gateway, union of its sets)
+    gateways: dict[int, list[tuple[int, dict[int, set[int]]]]] = {}  # version -> (gateway, by oif)
     for (version, gateway), by_oif in mirror.present.items():
-        union: set[int] = set().union(*by_oif.values()) if by_oif else set()
-        others.setdefault(version, []).append((gateway, union))
+        gateways.setdefault(version, []).append((gateway, by_oif))
+    unions: dict[tuple[int, int], set[int]] = {}  # built only when a group has rivals
     host = None
 
     def add(state: str, reason: str, n: int) -> None:
         if n:
             counts[(state, reason)] = counts.get((state, reason), 0) + n
 
+    def union(version: int, gateway: int, by_oif: dict[int, set[int]]) -> set[int]:
+        if (version, gateway) not in unions:
+            unions[(version, gateway)] = set().union(*by_oif.values())
+        return unions[(version, gateway)]
+
     for g in decider.groups.values():
         keys = g.keyset()
         sets = mirror.present_sets(g)
-        ours = keys.intersection(*sets) if len(sets) == 1 else keys & set().union(*sets)
-        held = set().union(*(u for gw, u in others.get(g.version, ()) if gw != g.nexthop))
-        contested = keys & held if held else set()
+        if not sets:
+            ours: set[int] = set()
+        elif len(sets) == 1 and keys <= sets[0]:
+            ours = keys  # the usual case, checked without building a set
+        else:
+            ours = keys & (sets[0] if len(sets) == 1 else set().union(*sets))
+        rivals = [union(g.version, gw, by) for gw, by in gateways.get(g.version, ()) if gw != g.nexthop]
+        contested = keys.intersection(*rivals) if len(rivals) == 1 else keys & set().union(*rivals)
         add("present", "", len(ours - contested) if contested else len(ours))
         add("conflicting", "", len(contested))
-        if len(ours) + len(contested) - len(ours & contested) == len(keys):
+        if len(ours) == len(keys) or len(ours | contested) == len(keys):
             continue
         absent = keys - ours - contested
         if host is None:
