@@ -182,7 +182,7 @@ def destination_matches(regex: Glob, prefix: Prefix) -> bool:
     text = ip_text(prefix.address)
     if regex.fullmatch(text):
         return True
-    return prefix.version == 6 and regex.fullmatch(f"{text}/{prefix.length}") is not None
+    return prefix.version == 6 and regex.fullmatch(f"{text}/{prefix.length}")
 
 
 # ---------------------------------------------------------------------------------------- text
