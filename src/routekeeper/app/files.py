@@ -23,7 +23,7 @@ def read_bounded(path: str, limit: int, what: str) -> bytes:
     except OSError as exc:
         raise CommandFailed(file_error("read", path, exc)) from None
     if len(data) > limit:
-        raise CommandFailed(f"{path}: {what} larger than {limit // MIB} MiB; refused")
+        raise CommandFailed(f"{path} is larger than {limit // MIB} MiB, the limit for {what}; refused")
     return data
 
 
