@@ -5,8 +5,9 @@ A transcript is a header line, then `$ COMMAND` lines each followed by the outpu
 `# reboot`, `# node:`, ...) or a comment. A `# word:` line with nothing after it or only `key=value`
 settings is a directive's form: when the dialect does not know `word`, the file is refused (a
 misspelt directive must not pass as a comment and skip its setup). Each file runs in a fresh state
-file; every line goes through the same code path as the command line (`commands.execute`), so a transcript checks parsing, the core,
-the store's transactions and the rendering together. A mismatch is reported as a unified diff.
+file; every line goes through the same code path as the command line (`commands.execute`), so a
+transcript checks parsing, the core, the store's transactions and the rendering together. A mismatch
+is reported as a unified diff.
 """
 
 from __future__ import annotations
