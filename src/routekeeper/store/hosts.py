@@ -12,6 +12,7 @@ the hosts' rows.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import sqlite3
@@ -168,8 +169,9 @@ class HostStore:
     def _open_existing(self) -> sqlite3.Connection:
         """Open read-write where the file and its directory can be written; otherwise, or when that
         fails (a full disk cannot even start the WAL), read-only, remembering why writes are refused."""
-        if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
-            self.refusal = translate(sqlite3.OperationalError("the file is read-only"), self.path)
+        path = self.path
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            self.refusal = translate(OSError(errno.EROFS, "the file or its directory is read-only"), path)
             return self._connect(False)
         try:
             return self._connect(True)
