@@ -23,7 +23,6 @@ from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
 from routekeeper.app.session import Session, command_text
 from routekeeper.cli import COMMANDS, run
-from routekeeper.store.errors import StoreBusy
 from routekeeper.store.hosts import HostStore
 
 DAMAGED, BUSY, CORRUPT = 65, 75, 76
@@ -210,6 +209,8 @@ def test_a_write_lock_held_too_long_is_its_own_status_and_prints_no_success(lock
 
 
 def test_busy_maps_to_a_one_line_message_and_status():
+    from routekeeper.store.errors import StoreBusy  # (inside: main before the fix has no such class)
+
     err = io.StringIO()
     assert report(StoreBusy("state file s.db is locked by another process"), err) == BUSY
     assert err.getvalue() == "routekeeper: state file s.db is locked by another process\n"
