@@ -22,8 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import routekeeper
-from routekeeper.app.errors import printable
-from routekeeper.app.tools import printable_lines
 from routekeeper.cli import run
 from routekeeper.frontends.render import compile_pattern
 
@@ -210,6 +208,9 @@ def test_undecodable_argv_bytes_are_shown_as_escapes(state):
 
 
 def test_printable_keeps_ordinary_text_and_escapes_the_rest():
+    from routekeeper.app.errors import printable  # (inside: absent before the fix)
+    from routekeeper.app.tools import printable_lines
+
     assert printable("no host 'LAN 1' (état)") == "no host 'LAN 1' (état)"
     assert printable("a\tb\nc\x00") == "a\\tb\\nc\\x00"
     shortened = printable("y" * 10_000, limit=100)
