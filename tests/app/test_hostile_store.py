@@ -188,7 +188,9 @@ def test_route_print_reads_while_another_process_holds_the_write_lock(locked):
     status, out, err = result[0]
     assert status == 0, err
     assert "10.0.0.0" in out
-    for words in (["host", "show"], ["routes", "--json"], ["lookup", "10.1.2.3"], ["reg", "export"]):
+    views = (["host", "show"], ["routes", "--json"], ["lookup", "10.1.2.3"], ["reg", "export"])
+    views += (["ipconfig", "/all"], ["log"], ["why", "10.0.0.0/8"])
+    for words in views:
         assert rk(locked, *words)[0] == 0, words
 
 

@@ -17,7 +17,8 @@ def run_tool(session: Session, words: list[str]) -> int:
             for line in route.print_lines(unit.subject, words[1:]):
                 session.out.write(line + "\n")
         return 0
-    with session.host() as unit:
+    views_only = registry.tool_name(words[0]) == "ipconfig"  # ipconfig never changes a host
+    with session.host(read_only=views_only) as unit:
         result = registry.run_tool(unit.subject, words)
         if not result.commit:
             unit.discard()
