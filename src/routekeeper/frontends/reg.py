@@ -84,19 +84,11 @@ def decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="strict") if _cp1252_ok(raw) else _undecodable(raw)
-
-
-def _cp1252_ok(raw: bytes) -> bool:
+        pass
     try:
-        raw.decode("cp1252")
+        return raw.decode("cp1252")
     except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _undecodable(raw: bytes) -> str:
-    raise RegFormatError(1, "neither UTF-16, UTF-8 nor Windows-1252 text")
+        raise RegFormatError(1, "neither UTF-16, UTF-8 nor Windows-1252 text") from None
 
 
 def _line_at(raw: bytes, offset: int) -> int:
