@@ -20,6 +20,7 @@ from routekeeper.app import linux_journal as keeper_journal
 from routekeeper.app import status as keeper_status
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
+from routekeeper.app.report import cmd_report
 from routekeeper.app.session import CommandTable, Session, command_text, state_path
 from routekeeper.frontends.base import UsageError
 
@@ -128,6 +129,7 @@ Clusters:
 
 Other:
   demo                      the defect report's scenario, before and after the fix
+  report --html FILE        a timeline of every persistent route, as one self-contained page
   scenario run FILE...      run command transcripts and compare their output
   reg export [FILE] | reg import FILE     the PersistentRoutes registry form
   hotfix check|files ...    does a Windows host carry the fix?
@@ -162,6 +164,7 @@ COMMANDS = CommandTable(
         "whatif": whatif.cmd_whatif,
         "scenario": transcripts.cmd_scenario,
         "demo": demo.cmd_demo,
+        "report": cmd_report,
         "hotfix": hotfix.cmd_hotfix,
         "keep": cmd_keep,
         "status": keeper_status.cmd_status,

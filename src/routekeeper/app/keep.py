@@ -10,75 +10,20 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import logging
-import queue
 import signal
 import sys
-import threading
 from dataclasses import replace
 
 from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.keeper.control import ControlError, ControlServer, control_path
 from routekeeper.linux.keeper.loop import Daemon
+from routekeeper.linux.keeper.metrics import Metrics, NoMetrics, parse_address, textfile_path
 from routekeeper.linux.keeper.systemd import log_handler
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.store.errors import StoreError
 from routekeeper.store.linux import BAD_STATE_EXIT, BadState, LinuxRouteStore
 
 USAGE_EXIT = 2
-
-
-class JournalWriter:
-    """Writes the keeper's journal on a thread of its own, through its own connection: a journal
-    write (a transaction, sometimes a checkpoint) must not delay the next restore, and SQLite
-    releases the GIL while it works. Rows that cannot be written are logged and dropped: the
-    daemon keeps routes whether or not it can write its journal."""
-
-    def __init__(self, path: str, netns: str | None) -> None:
-        self.path, self.netns = path, netns
-        self.queue: queue.SimpleQueue[list[tuple[float, str, str, str]] | None] = queue.SimpleQueue()
-        self.thread: threading.Thread | None = None
-
-    def put(self, rows: list[tuple[float, str, str, str]]) -> None:
-        if self.thread is None:
-            self.thread = threading.Thread(target=self.run, name="journal", daemon=True)
-            self.thread.start()
-        self.queue.put(rows)
-
-    def run(self) -> None:
-        log = logging.getLogger("routekeeper.keep")
-        try:
-            store = LinuxRouteStore(self.path, self.netns)
-        except StoreError as exc:
-            log.warning("journal not written: %s", exc)
-            return
-        store.journal_without_fsync()
-        try:
-            while (rows := self.queue.get()) is not None:
-                done = False
-                while not done:  # take what else is waiting: one transaction for a burst
-                    try:
-                        more = self.queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        done = True
-                    else:
-                        rows = rows + more
-                try:
-                    store.record(rows)
-                except StoreError as exc:
-                    log.warning("journal not written: %s", exc)
-                if done:
-                    break
-        finally:
-            store.close()
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued, then stop."""
-        if self.thread is not None:
-            self.queue.put(None)
-            self.thread.join(timeout)
-            self.thread = None
 
 
 class StoredRoutes:
@@ -92,7 +37,7 @@ class StoredRoutes:
 
     def __init__(self, store: LinuxRouteStore) -> None:
         self.store = store
-        self.writer = JournalWriter(store.path, store.netns or None)
+        store.journal_without_fsync()
         self._unresolved: dict[int, str] = {}
         self._names: set[str] = set()
         self._attributes: dict[tuple, tuple[int | None, bool]] = {}
@@ -142,11 +87,10 @@ class StoredRoutes:
         return self.store.data_version()
 
     def record(self, events: list[tuple[float, str, str, str]]) -> None:
-        """Hand journal rows to the writer thread: the event loop never waits for the disk."""
-        self.writer.put(events)
-
-    def close(self) -> None:
-        self.writer.close()
+        try:
+            self.store.record(events)
+        except StoreError as exc:  # the daemon keeps routes whether or not it can write its journal
+            raise OSError(str(exc)) from None
 
 
 class KeepUsage(Exception):
@@ -167,6 +111,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="set promote_secondaries=1 on every interface so deleting a primary keeps its secondaries",
     )
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    ap.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics (default: off)")
+    ap.add_argument("--metrics-textfile", metavar="FILE.prom", help="write them for node_exporter")
     return ap.parse_args(argv)
 
 
@@ -196,22 +142,36 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
     if not has_net_admin():
         print("routekeeper keep: needs CAP_NET_ADMIN (run as root)", file=sys.stderr)
         return 77
+    try:
+        metrics = open_metrics(args.metrics, args.metrics_textfile)
+    except ValueError as exc:
+        print(f"routekeeper keep: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"routekeeper keep: metrics on {args.metrics}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     store = None
     control = None
-    source = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
         source = StoredRoutes(store)
         source.routes({})  # every row readable, or one line naming the bad one
         if not args.once:
             control = ControlServer(control_path(store.path, args.netns))
-        daemon = Daemon(source, args.netns, args.interval, args.manage_promote_secondaries, control=control)
+        daemon = Daemon(
+            source,
+            args.netns,
+            args.interval,
+            args.manage_promote_secondaries,
+            metrics=metrics,
+            control=control,
+        )
     except BadState as exc:
-        _close(store, control)
+        _close(store, control, metrics)
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return BAD_STATE_EXIT
     except (OSError, ControlError) as exc:
-        _close(store, control)
+        _close(store, control, metrics)
         print(f"routekeeper keep: {exc.strerror if isinstance(exc, ControlError) else exc}", file=sys.stderr)
         return 1
 
@@ -231,18 +191,34 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return BAD_STATE_EXIT
     finally:
-        _close(store, control, source)
+        _close(store, control, metrics)
 
 
 def _close(
-    store: LinuxRouteStore | None, control: ControlServer | None, source: StoredRoutes | None = None
+    store: LinuxRouteStore | None,
+    control: ControlServer | None,
+    metrics: NoMetrics | None = None,
 ) -> None:
     if control is not None:
         control.close()
-    if source is not None:
-        source.close()
+    if metrics is not None:
+        metrics.close()
     if store is not None:
         store.close()
+
+
+def open_metrics(address: str | None, textfile: str | None) -> NoMetrics:
+    """The daemon's metrics: off unless asked. The endpoint is bound here, before the daemon enters
+    its namespace, so that it listens where Prometheus runs."""
+    if address is None and textfile is None:
+        return NoMetrics()
+    if address is not None:
+        parse_address(address)
+    metrics = Metrics(textfile_path(textfile) if textfile else None)
+    if address is not None:
+        host, port = metrics.serve(address)
+        logging.getLogger("routekeeper.keep").info("metrics on http://%s:%d/metrics", host, port)
+    return metrics
 
 
 if __name__ == "__main__":

@@ -31,9 +31,14 @@ def on_backend(sim: Handler, linux: Handler) -> Handler:
 
 
 def _store(session: Session) -> LinuxRouteStore:
+    """The store, after a running daemon has written what it journalled since it was last idle."""
     path = state_file(session.state_override)
     if not os.path.exists(path):
         raise CommandFailed(f"no linux state file {path} (nothing kept yet)")
+    try:
+        ask(control_path(path, session.netns), {"op": "flush"}, timeout=10.0)
+    except (TimeoutError, OSError):
+        pass  # a daemon that does not answer: what is on disk is all there is to show
     return LinuxRouteStore(path, session.netns)
 
 

@@ -51,6 +51,7 @@ from routekeeper.linux.keeper.decide import (
 from routekeeper.linux.keeper.events import EventsLost, decode
 from routekeeper.linux.keeper.index import RouteGroup, key_prefix, prefix_key
 from routekeeper.linux.keeper.ledger import Ledger, Loss, Restore
+from routekeeper.linux.keeper.metrics import NoMetrics
 from routekeeper.linux.keeper.send import DETAIL, Sender
 from routekeeper.linux.keeper.socket_filter import drop_newroute_filter
 from routekeeper.linux.keeper.status import snapshot
@@ -105,7 +106,7 @@ class RouteSource(Protocol):
 
 
 TRANSIENT = {errno.ENETUNREACH, errno.ENODEV, errno.ENETDOWN}  # a flap in progress, not a fault
-JOURNAL_IDLE = 0.05  # seconds without events before the journal is written
+JOURNAL_IDLE = 1.0  # seconds without events before the journal is written (also: timer, requests)
 JOURNAL_BACKLOG = 10_000  # rows written at once whatever the traffic
 JOURNAL_DETAIL = 1000  # up to this many routes in one install or flush are journalled one by one
 
@@ -120,8 +121,10 @@ class Daemon:
         interval: float,
         manage_promote: bool,
         rcvbuf: int = EVENT_RCVBUF,
+        metrics: NoMetrics = NoMetrics(),  # noqa: B008 (stateless)
         control: ControlServer | None = None,
     ) -> None:
+        self.metrics = metrics
         self.netns = netns
         self.interval = interval
         if netns:
@@ -150,6 +153,7 @@ class Daemon:
         routes = self.source.routes({link.name: link.index for link in mirror.links.values()})
         self.decider.load(routes, self.source.bound_names(), self.source.attributes())
         self.source_version = self.source.version()
+        self.metrics.loaded(self.decider, self.interval)
         log.info(
             "loaded %d persistent routes in %d groups from %s",
             len(routes),
@@ -172,12 +176,15 @@ class Daemon:
                     raise
                 decider.on(EventsLost())
                 continue
+            self.metrics.received()
             for event in decode(memoryview(bytes(data))):
                 actions = decider.on(event)
                 if actions:
                     self.execute(actions)
+        self.metrics.settling(decider.pending, decider)
         self.execute(decider.settle())
         decider.mirror.warm_view()
+        self.metrics.settled(decider)
 
     def execute(self, actions: Iterable[DaemonAction]) -> int:
         """Carry out `actions` in order; returns how many routes went in."""
@@ -248,6 +255,7 @@ class Daemon:
 
     def resync(self, action: Resync) -> None:
         if action.overflowed:
+            self.metrics.overflowed()
             self.ev.set_rcvbuf(EVENT_RCVBUF * 2)
             log.warning("event socket overflowed (ENOBUFS): dumping and reconciling everything")
             self.decider.mirror.links = {link.index: link for link in self.req.links()}
@@ -257,6 +265,7 @@ class Daemon:
     def full_sync(self, why: str) -> None:
         """Dump everything, rebuild the mirror, reconcile every group."""
         self.cause_at = time.monotonic()
+        started = self.metrics.sync_started()
         links = self.req.links()
         addrs = self.req.addresses()
         routes = self.req.routes(table=codec.RT_TABLE_MAIN)
@@ -265,6 +274,7 @@ class Daemon:
             self.promote_all()
         n = self.execute(self.decider.reconcile(why))
         log.debug("full sync (%s): %d routes in the main table, %d installed", why, len(routes), n)
+        self.metrics.sync_done(started, self.decider)
 
     def promote_all(self) -> None:
         """--manage-promote-secondaries: deleting a primary then promotes a secondary instead of
@@ -291,6 +301,7 @@ class Daemon:
             self.send_attributed(g, oif, plan, tally)
         else:
             self.sender.send(g, oif, plan, tally)
+        self.metrics.installed(action, plan, tally)
         done = tally.done
         if tally.conflicts:
             self.conflicted(g, oif, tally.conflicts)
@@ -515,6 +526,9 @@ class Daemon:
         """A command on the control socket (`control.py`). `reload`: a command changed the store and
         waits for this answer before it changes the kernel, so the answer comes after the reload."""
         op = request.get("op")
+        self.flush_journal()  # `log` / `why` read it next
+        if op == "flush":
+            return {"ok": True}
         if op == "reload":
             why = str(request.get("why") or "a command changed the store")
             log.info("reloading the store: %s", why)
@@ -529,6 +543,7 @@ class Daemon:
 
     def periodic_sync(self) -> None:
         """The safety net: reload the routes if they changed, then dump and reconcile everything."""
+        self.flush_journal()
         if self.source.version() != self.source_version:
             log.info("the store changed: reloading")
             self.load()
