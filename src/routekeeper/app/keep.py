@@ -20,7 +20,7 @@ from routekeeper.linux.keeper.loop import Daemon
 from routekeeper.linux.keeper.metrics import Metrics, NoMetrics, parse_address, textfile_path
 from routekeeper.linux.keeper.systemd import log_handler
 from routekeeper.linux.netns import has_net_admin
-from routekeeper.store.errors import StoreError
+from routekeeper.store.errors import StoreCorrupt, StoreDamaged, StoreError
 from routekeeper.store.linux import BAD_STATE_EXIT, BadState, LinuxRouteStore
 
 USAGE_EXIT = 2
@@ -166,10 +166,10 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
             metrics=metrics,
             control=control,
         )
-    except BadState as exc:
+    except StoreError as exc:
         _close(store, control, metrics)
         print(f"routekeeper keep: {exc}", file=sys.stderr)
-        return BAD_STATE_EXIT
+        return store_exit(exc)
     except (OSError, ControlError) as exc:
         _close(store, control, metrics)
         print(f"routekeeper keep: {exc.strerror if isinstance(exc, ControlError) else exc}", file=sys.stderr)
@@ -187,11 +187,17 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
     signal.signal(signal.SIGHUP, on_hup)
     try:
         return daemon.run(args.once)
-    except BadState as exc:  # a row made bad while running (a reload): stop, naming it
+    except StoreError as exc:  # a row made bad while running (a reload): stop, naming it
         print(f"routekeeper keep: {exc}", file=sys.stderr)
-        return BAD_STATE_EXIT
+        return store_exit(exc)
     finally:
         _close(store, control, metrics)
+
+
+def store_exit(exc: StoreError) -> int:
+    """78 for a state file restarting cannot fix (not ours, damaged, a bad row: systemd's
+    `RestartPreventExitStatus=78` holds it); 1 for what may pass (busy, full, read-only)."""
+    return BAD_STATE_EXIT if isinstance(exc, (BadState, StoreCorrupt, StoreDamaged)) else 1
 
 
 def _close(

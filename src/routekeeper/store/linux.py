@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from routekeeper.core.values import IP, Origin, PersistentRoute, Prefix, ValueParseError
-from routekeeper.store.errors import StoreError
+from routekeeper.store.errors import StoreDamaged, StoreError, translate
 
 DEFAULT_STATE = "/var/lib/routekeeper/state.db"
 LINUX_APPLICATION_ID = 0x524B4C58  # "RKLX": a linux-backend store (the simulator's files say "RKPR")
@@ -33,7 +33,12 @@ BAD_STATE_EXIT = 78  # EX_CONFIG: `RestartPreventExitStatus=78` stops a restart 
 
 
 class BadState(StoreError):
-    """The state file is not a usable linux-backend store; the message is one line naming it."""
+    """The state file is not a linux-backend store (a simulator's, another program's); the message
+    is one line naming it."""
+
+
+class BadRow(BadState, StoreDamaged):
+    """A row of ours that cannot be read back; the message names the file and the row."""
 
 
 SCHEMA = """
@@ -97,14 +102,14 @@ class LinuxRouteStore:
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         except sqlite3.Error as exc:
-            raise BadState(f"{self.path}: cannot open the state file ({exc})") from None
+            raise translate(exc, self.path) from None
         finally:
             os.umask(old_umask)
         try:
             self._claim(fresh)
         except sqlite3.Error as exc:
             self.db.close()
-            raise BadState(f"{self.path}: not a usable routekeeper linux state file ({exc})") from None
+            raise translate(exc, self.path) from None
         except BadState:
             self.db.close()
             raise
@@ -167,7 +172,7 @@ class LinuxRouteStore:
                 (self.netns,),
             ).fetchall()
         except sqlite3.Error as exc:
-            raise BadState(f"{self.path}: cannot read the persistent routes ({exc})") from None
+            raise translate(exc, self.path) from None
         found = []
         for rowid, prefix, nexthop, metric, ifindex, ifname, origin, parked, prefsrc, onlink in rows:
             if ifname and names is not None and ifname in names:
@@ -180,7 +185,7 @@ class LinuxRouteStore:
                 )
                 src = IP.parse(str(prefsrc)) if prefsrc else None
             except (ValueError, ValueParseError) as exc:
-                raise BadState(
+                raise BadRow(
                     f"{self.path}: row {rowid} ({prefix} via {nexthop}) of persistent_route is bad: {exc}"
                 ) from None
             found.append(StoredRoute(p, ifname or None, bool(parked), src, bool(onlink)))
@@ -257,4 +262,4 @@ class LinuxRouteStore:
         try:
             return self.db.execute(sql + " ORDER BY at, rowid", params).fetchall()
         except sqlite3.Error as exc:
-            raise BadState(f"{self.path}: cannot read the keeper's journal ({exc})") from None
+            raise translate(exc, self.path) from None
