@@ -21,7 +21,7 @@ from routekeeper.app.session import Session
 from routekeeper.core.values import IP, PersistentRoute, Prefix
 from routekeeper.linux import codec
 from routekeeper.linux.keeper.status import describe
-from routekeeper.linux.netns import has_net_admin
+from routekeeper.linux.netns import NamespaceError, has_net_admin
 from routekeeper.linux.nlsock import RtnlSocket
 from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
@@ -47,9 +47,12 @@ def cmd_adopt(session: Session, args: list[str]) -> int:
     ns = _args("adopt", args)
     _require_linux(session, "adopt")
     prefix: Prefix = ns.prefix
-    with RtnlSocket(session.netns) as sock:
-        links = {link.index: link for link in sock.links()}
-        kernel = sock.routes(version=prefix.version, table=codec.RT_TABLE_MAIN)
+    try:
+        with RtnlSocket(session.netns) as sock:
+            links = {link.index: link for link in sock.links()}
+            kernel = sock.routes(version=prefix.version, table=codec.RT_TABLE_MAIN)
+    except NamespaceError as exc:
+        raise CommandFailed(str(exc.strerror)) from None
     names = {link.name: index for index, link in links.items()}
     if ns.interface is not None and ns.interface not in names:
         raise CommandFailed(f"no interface named {ns.interface!r}")

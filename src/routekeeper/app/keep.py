@@ -172,7 +172,7 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
         return store_exit(exc)
     except (OSError, ControlError) as exc:
         _close(store, control, metrics)
-        print(f"routekeeper keep: {exc.strerror if isinstance(exc, ControlError) else exc}", file=sys.stderr)
+        print(f"routekeeper keep: {exc.strerror or exc}", file=sys.stderr)
         return 1
 
     def on_term(signum: int, frame: object) -> None:

@@ -22,7 +22,7 @@ from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.apply import KernelFailure, apply
 from routekeeper.linux.keeper.control import ask, control_path
-from routekeeper.linux.netns import has_net_admin
+from routekeeper.linux.netns import NamespaceError, has_net_admin
 from routekeeper.linux.observe import KernelHost, build_host, dump
 from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
@@ -91,13 +91,18 @@ def journal_rows(
     return rows
 
 
-class DaemonSilent(KernelRefused):
-    """A daemon listens on the control socket but did not take the change: the kernel was left
-    untouched (reported like a refusal: one line, exit 1)."""
+class SessionFailed(KernelRefused):
+    """The command could not be carried out for a reason of its own (reported like a refusal: one
+    line, exit 1): no such namespace, a daemon that did not take the change."""
 
     def __init__(self, message: str) -> None:
         RuntimeError.__init__(self, message)
         self.failures = []
+
+
+class DaemonSilent(SessionFailed):
+    """A daemon listens on the control socket but did not take the change: the kernel was left
+    untouched."""
 
 
 def tell_daemon(state_path: str, netns: str | None) -> None:
@@ -126,7 +131,10 @@ def session(netns: str | None = None, state_path: str | None = None) -> Iterator
         ) from None
     try:
         store.begin()
-        links, promote, addrs, routes = dump(netns)
+        try:
+            links, promote, addrs, routes = dump(netns)
+        except NamespaceError as exc:
+            raise SessionFailed(f"routekeeper: {exc.strerror}") from None
         names = {link.name: link.index for link in links}
         stored = store.load(names)
         host = build_host(

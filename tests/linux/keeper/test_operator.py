@@ -126,6 +126,16 @@ def test_kernel_keep_honours_global_options(lab, state_file) -> None:  # type: i
     # conflicting values are refused, not one silently chosen
     r = rk(ns, state_file, "keep", "--netns", caller, "--once")
     assert r.returncode == 2 and "--netns given twice" in r.stderr
+    # a namespace that does not exist: one line, exit 1, never the caller's own namespace
+    for words in (
+        ("keep", "--once"),
+        ("add-route", "10.9.0.0/16", "--via", "10.0.0.1"),
+        ("adopt", "10.9.0.0/16"),
+    ):
+        r = rk(f"{ns}-missing", state_file, *words)
+        prog = "routekeeper keep" if words[0] == "keep" else "routekeeper"
+        assert r.stderr == f"{prog}: no network namespace named '{ns}-missing'\n", words
+        assert r.returncode == 1
 
 
 # ------------------------------------------------------------------------------------------ finding 9
