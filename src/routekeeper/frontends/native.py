@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from routekeeper.core.host import Host
 from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.values import (
-    IP,
     INTERFACE_KINDS,
+    IP,
     TUNNEL_KINDS,
     Interface,
     PersistentRoute,
