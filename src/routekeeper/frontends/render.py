@@ -73,13 +73,16 @@ def added_order(host: Host) -> list[Interface]:
 
 
 def listed_interfaces(host: Host) -> list[Interface]:
-    """The Interface List of `route print`: LAN adapters newest first (Windows puts a new adapter at
-    the top of its binding order), then the loopback, then the tunnel pseudo-interfaces in the order
-    they were added, as in every Windows 7 / Server 2008 capture (e.g. 10, 1, 11 with 11 the ISATAP
-    adapter; 24, 16, 14, 12, 1, 17, 19, 25)."""
+    """The Interface List of `route print`: adapters in the order they were added, then the loopback,
+    then the tunnel pseudo-interfaces in the order they were added. Every Windows 7 .. 11 capture fits
+    it (10, 1, 11 with 11 the ISATAP adapter; 17, 20, 3, 7, 13, 22, 8, 10, 11, 4, 1 with the rows of
+    8, 10 and 11 in that order too); index order does not."""
     added = added_order(host)
-    adapters = [i for i in added if not i.loopback and not i.tunnel]
-    return [*reversed(adapters), *(i for i in added if i.loopback), *(i for i in added if i.tunnel)]
+    return [
+        *(i for i in added if not i.loopback and not i.tunnel),
+        *(i for i in added if i.loopback),
+        *(i for i in added if i.tunnel),
+    ]
 
 
 def adapter_order(host: Host) -> list[Interface]:
