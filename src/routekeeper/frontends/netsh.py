@@ -245,6 +245,8 @@ def _help(words: list[str]) -> Output:
     nothing is netsh's "not found"."""
     path: list[str] = []
     for n, word in enumerate(words):
+        if n == 4:  # a command's own arguments before `/?` do not change whose help it is
+            break
         if n == 0:
             found = resolve_command(word, TOP)
         elif n == 1 and path == ["interface"]:
