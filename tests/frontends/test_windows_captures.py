@@ -39,6 +39,19 @@ def test_a_tunnel_adapter_is_made_as_windows_7_shows_one() -> None:
     assert native.parse_interface_spec("index=15 name=S type=6TO4").kind == "6to4"
 
 
+def test_wireless_and_other_adapters_are_adapters_with_their_own_ipconfig_title(new_shell) -> None:
+    sh = new_shell(nics=0)
+    sh.host.apply(
+        op.AddInterface(
+            native.parse_interface_spec("index=11 name=Wi-Fi type=wireless mac=00-15-5D-01-02-03")
+        )
+    )
+    sh.host.apply(op.AddInterface(native.parse_interface_spec("index=12 name=VPN type=other")))
+    assert not sh.host.interfaces[11].tunnel and sh.host.interfaces[12].connected
+    text = sh.ok("ipconfig")
+    assert "\nWireless LAN adapter Wi-Fi:\n" in text and "\nUnknown adapter VPN:\n" in text
+
+
 def test_an_ethernet_adapter_stays_as_before() -> None:
     iface = native.parse_interface_spec("index=11 name=LAN mac=00-15-5d-01-02-03")
     assert (iface.kind, iface.tunnel, iface.connected, iface.mtu) == ("ethernet", False, True, 1500)

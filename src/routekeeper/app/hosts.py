@@ -41,7 +41,7 @@ def cmd_host(session: Session, args: list[str]) -> int:
         if not rest:
             raise UsageError(
                 'host add-interface: expected index=N name="..." [description= mac= speed= metric= mtu= '
-                "connected= type=ethernet|isatap|teredo|6to4 linklocal=fe80::...]"
+                "connected= type=ethernet|wireless|other|isatap|teredo|6to4 linklocal=fe80::...]"
             )
         iface = native.parse_interface_spec(rest)
         with session.host() as unit:

@@ -164,11 +164,13 @@ def link_speed_metric(speed_bps: int) -> int:
 
 LOOPBACK_INDEX = 1
 
-# Kinds of interface. Tunnel adapters (Windows 7's ISATAP, Teredo and 6to4 pseudo-interfaces) carry IPv6
-# only, have an 8-byte physical address and no EUI-64 link-local address of their own.
+# Kinds of interface. `ethernet`, `wireless` (ipconfig's "Wireless LAN adapter") and `other` (its
+# "Unknown adapter": VPN drivers and the like) behave alike. Tunnel adapters (Windows 7's ISATAP, Teredo
+# and 6to4 pseudo-interfaces) carry IPv6 only, have an 8-byte physical address and no EUI-64 link-local
+# address of their own.
 ETHERNET = "ethernet"
 TUNNEL_KINDS = ("isatap", "teredo", "6to4")
-INTERFACE_KINDS = (ETHERNET, *TUNNEL_KINDS)
+INTERFACE_KINDS = (ETHERNET, "wireless", "other", *TUNNEL_KINDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ IPV4 = "   IPv4 Address. . . . . . . . . . . :"
 SUBNET = "   Subnet Mask . . . . . . . . . . . :"
 GATEWAY = "   Default Gateway . . . . . . . . . :"
 VALUE_COLUMN = len(GATEWAY) + 1
+# The block title of each kind of interface; every tunnel kind is a "Tunnel adapter".
+ADAPTER_TYPES = {"ethernet": "Ethernet", "wireless": "Wireless LAN", "other": "Unknown"}
 
 # Written for routekeeper after the layout of ipconfig's help; it lists what this ipconfig does.
 USAGE = """
@@ -93,7 +95,7 @@ def lines(host: Host, full: bool = False) -> Iterator[str]:
         if iface.loopback:
             continue
         yield ""
-        yield f"{'Tunnel' if iface.tunnel else 'Ethernet'} adapter {iface.name}:"
+        yield f"{ADAPTER_TYPES.get(iface.kind, 'Tunnel')} adapter {iface.name}:"
         yield ""
         yield from _adapter(host, iface, full)
 
