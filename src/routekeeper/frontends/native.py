@@ -83,7 +83,8 @@ def parse_interface_spec(words: Iterable[str]) -> Interface:
     try:
         mac = parse_mac(fields["mac"], 8 if tunnel else 6) if fields.get("mac") else ""
     except ValueParseError as exc:
-        raise SpecError(str(exc)) from None
+        octets = "8 octets for a tunnel adapter" if tunnel else "6 octets"
+        raise SpecError(f"{exc} ({octets}, e.g. {TUNNEL_MAC if tunnel else '00-15-5D-01-02-03'})") from None
     metric = None
     if "metric" in fields and fields["metric"].lower() != "auto":
         metric = _int(fields["metric"], "metric", 1, 9999)
