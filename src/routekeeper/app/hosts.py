@@ -39,7 +39,10 @@ def cmd_host(session: Session, args: list[str]) -> int:
         return 0
     if sub == "add-interface":
         if not rest:
-            raise UsageError('host add-interface: expected index=N name="..." [description= mac= speed=]')
+            raise UsageError(
+                'host add-interface: expected index=N name="..." [description= mac= speed= metric= mtu= '
+                "connected= type=ethernet|wireless|other|isatap|teredo|6to4 linklocal=fe80::...]"
+            )
         iface = native.parse_interface_spec(rest)
         with session.host() as unit:
             unit.subject.apply(op.AddInterface(iface))

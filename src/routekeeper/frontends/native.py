@@ -10,11 +10,31 @@ from collections.abc import Iterable, Iterator
 
 from routekeeper.core.host import Host
 from routekeeper.core.operations import RefusalCode, Refused
-from routekeeper.core.values import IP, Interface, PersistentRoute, Prefix, Route, ValueParseError, parse_mac
+from routekeeper.core.values import (
+    INTERFACE_KINDS,
+    IP,
+    TUNNEL_KINDS,
+    Interface,
+    PersistentRoute,
+    Prefix,
+    Route,
+    ValueParseError,
+    parse_mac,
+)
 from routekeeper.frontends.base import tokenize
 
 SPEED_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "t": 1_000_000_000_000}
-INTERFACE_KEYS = ("index", "name", "description", "mac", "speed", "metric", "mtu", "connected")
+INTERFACE_KEYS = (
+    "index", "name", "description", "mac", "speed", "metric", "mtu", "connected", "type", "linklocal",
+)  # fmt: skip
+# What a tunnel adapter is unless told otherwise (Windows 7 captures: `00 00 00 00 00 00 00 e0`,
+# Media disconnected, a 1280-byte MTU; a 100 kb/s pseudo-link, so interface metric 50).
+TUNNEL_MAC = "00-00-00-00-00-00-00-E0"
+TUNNEL_DESCRIPTIONS = {
+    "isatap": "Microsoft ISATAP Adapter",
+    "teredo": "Teredo Tunneling Pseudo-Interface",
+    "6to4": "Microsoft 6to4 Adapter",
+}
 
 
 class SpecError(ValueError):
@@ -36,7 +56,9 @@ def parse_speed(text: str) -> int:
 
 def parse_interface_spec(words: Iterable[str]) -> Interface:
     """`index=11 name="Local Area Connection 1" description=... mac=AA-BB-.. speed=1g` (as a scenario's
-    `# interface:` line has it), already split into words or as one string."""
+    `# interface:` line has it), already split into words or as one string. `type=isatap|teredo|6to4`
+    makes a tunnel adapter; `linklocal=fe80::...` gives the interface its link-local address (Windows 7
+    draws random ones) instead of the EUI-64 one."""
     if isinstance(words, str):
         words = tokenize(words)
     fields: dict[str, str] = {}
@@ -54,23 +76,42 @@ def parse_interface_spec(words: Iterable[str]) -> Interface:
         raise SpecError(f"not an interface index: {fields['index']!r}") from None
     if not 2 <= index <= 2**31 - 1:
         raise SpecError(f"interface index {index} out of range (2..2147483647; 1 is the loopback)")
+    kind = fields.get("type", "ethernet").lower()
+    if kind not in INTERFACE_KINDS:
+        raise SpecError(f"unknown interface type {fields['type']!r} (use {', '.join(INTERFACE_KINDS)})")
+    tunnel = kind in TUNNEL_KINDS
     try:
-        mac = parse_mac(fields["mac"]) if fields.get("mac") else ""
+        mac = parse_mac(fields["mac"], 8 if tunnel else 6) if fields.get("mac") else ""
     except ValueParseError as exc:
-        raise SpecError(str(exc)) from None
+        octets = "8 octets for a tunnel adapter" if tunnel else "6 octets"
+        raise SpecError(f"{exc} ({octets}, e.g. {TUNNEL_MAC if tunnel else '00-15-5D-01-02-03'})") from None
     metric = None
     if "metric" in fields and fields["metric"].lower() != "auto":
         metric = _int(fields["metric"], "metric", 1, 9999)
+    default_speed = 100_000 if tunnel else 1_000_000_000
     return Interface(
         index=index,
         name=fields["name"],
-        description=fields.get("description", fields["name"]),
-        mac=mac,
-        speed=parse_speed(fields["speed"]) if "speed" in fields else 1_000_000_000,
+        description=fields.get("description", TUNNEL_DESCRIPTIONS.get(kind, fields["name"])),
+        mac=mac or (TUNNEL_MAC if tunnel else ""),
+        speed=parse_speed(fields["speed"]) if "speed" in fields else default_speed,
         metric=metric,
-        mtu=_int(fields["mtu"], "mtu", 68, 2**32 - 1) if "mtu" in fields else 1500,
-        connected=fields.get("connected", "yes").lower() in ("yes", "true", "1", "connected"),
+        mtu=_int(fields["mtu"], "mtu", 68, 2**32 - 1) if "mtu" in fields else (1280 if tunnel else 1500),
+        connected=fields.get("connected", "no" if tunnel else "yes").lower()
+        in ("yes", "true", "1", "connected"),
+        kind=kind,
+        given_link_local=_link_local(fields["linklocal"]) if "linklocal" in fields else None,
     )
+
+
+def _link_local(text: str) -> IP:
+    try:
+        ip = IP.parse(text)
+    except ValueParseError:
+        raise SpecError(f"not an IPv6 address: {text!r}") from None
+    if ip.version != 6 or not ip.is_link_local:
+        raise SpecError(f"not a link-local (fe80::/10) IPv6 address: {text!r}")
+    return ip
 
 
 def _int(text: str, what: str, low: int, high: int) -> int:
@@ -182,12 +223,13 @@ def routes_text(host: Host) -> Iterator[str]:
 
 def host_text(host: Host) -> Iterator[str]:
     yield f"Host {host.name}: profile {host.profile.name}"
-    for iface in sorted(host.interfaces.values(), key=lambda i: i.index):
+    for iface in host.interfaces.values():  # in the order they were added, as the host holds them
         metric = f"{iface.effective_metric}" + (" (automatic)" if iface.metric is None else "")
         state = "connected" if iface.connected else "disconnected"
         if not iface.enabled:
             state += ", disabled"
-        yield f"  [{iface.index}] {iface.name} — {iface.description}"
+        kind = f" ({iface.kind} tunnel)" if iface.tunnel else ""
+        yield f"  [{iface.index}] {iface.name} — {iface.description}{kind}"
         yield f"      mac {iface.mac or '-'}  speed {iface.speed}  metric {metric}  mtu {iface.mtu}  {state}"
         for a in host.addresses_of(iface.index):
             extra = " skipassource" if a.skipassource else ""
@@ -205,7 +247,12 @@ def explain_lookup(host: Host, ip: IP) -> list[str]:
     src = host.source_address(route)
     cost = host.cost(route)
     iface = host.interfaces[route.ifindex]
-    rivals = [r for r in host.table.with_prefix(route.prefix) if r is not route]
+    # Routes are values made on demand by the table, so the chosen one is told from its rivals by its
+    # key, never by identity; rivals are listed in Windows' row order (by interface, then next hop).
+    rivals = sorted(
+        (r for r in host.table.with_prefix(route.prefix) if r.key != route.key),
+        key=lambda r: (r.ifindex, r.nexthop),
+    )
     lines = [
         f"{ip}: via route {route.prefix} ({route.origin.value})",
         f"  next hop:  {'on-link' if route.on_link else route.nexthop}",
