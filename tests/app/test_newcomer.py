@@ -1,0 +1,69 @@
+"""A newcomer's first hour (issue 13): each stumble found, as a test that a user's command line runs."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from routekeeper.cli import run
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def rk(state: Path, *words: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = run(["--state", str(state), *words], out, err, env={})
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def cluster_state(tmp_path: Path) -> Path:
+    state = tmp_path / "state.db"
+    assert rk(state, "cluster", "create", "C2")[0] == 0
+    assert rk(state, "cluster", "add-node", "N1")[0] == 0
+    return state
+
+
+def test_deleting_a_cluster_nodes_host_is_refused_and_changes_nothing(cluster_state: Path) -> None:
+    status, out, err = rk(cluster_state, "host", "delete", "C2/N1")
+    assert status == 1 and out == ""
+    assert err == (
+        "routekeeper: host 'C2/N1' is the stack of node N1 of cluster C2; it goes with the cluster"
+        " ('routekeeper cluster delete C2')\n"
+    )
+    assert rk(cluster_state, "host", "list")[1] == "C2/N1\thotfix\n"
+    status, out, err = rk(cluster_state, "cluster", "node")
+    assert status == 0 and "N1" in out and err == ""
+
+
+def test_deleting_the_cluster_takes_its_node_hosts(cluster_state: Path) -> None:
+    assert rk(cluster_state, "cluster", "delete", "C2")[0] == 0
+    assert rk(cluster_state, "host", "list")[1] == ""
+
+
+def test_add_node_over_an_existing_host_prints_only_the_refusal(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    rk(state, "cluster", "create", "C2")
+    assert rk(state, "--host", "C2/N1", "host", "init")[0] == 0
+    status, out, err = rk(state, "cluster", "add-node", "N1")
+    assert status == 1
+    assert out == ""
+    assert "a host named 'C2/N1' already exists" in err
+    assert "N1" not in rk(state, "cluster", "node")[1]
+
+
+def test_a_win32_code_above_255_exits_1_from_a_process(cluster_state: Path) -> None:
+    """docs/cluster.md: the code is on the `System error N` line; the process exits 1 (not N mod 256)."""
+    status, out, err = rk(cluster_state, "cluster", "group", "Nope", "/moveto:N1")
+    assert status == 5013 and "System error 5013 has occurred" in out + err
+    proc = subprocess.run(
+        [sys.executable, "-m", "routekeeper", "--state", str(cluster_state), "cluster", "group", "Nope", "/moveto:N1"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": SRC},
+    )
+    assert proc.returncode == 1 and "System error 5013 has occurred" in proc.stdout + proc.stderr
