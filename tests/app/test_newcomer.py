@@ -61,9 +61,83 @@ def test_a_win32_code_above_255_exits_1_from_a_process(cluster_state: Path) -> N
     status, out, err = rk(cluster_state, "cluster", "group", "Nope", "/moveto:N1")
     assert status == 5013 and "System error 5013 has occurred" in out + err
     proc = subprocess.run(
-        [sys.executable, "-m", "routekeeper", "--state", str(cluster_state), "cluster", "group", "Nope", "/moveto:N1"],
+        [
+            sys.executable,
+            "-m",
+            "routekeeper",
+            "--state",
+            str(cluster_state),
+            "cluster",
+            "group",
+            "Nope",
+            "/moveto:N1",
+        ],
         capture_output=True,
         text=True,
         env={"PYTHONPATH": SRC},
     )
     assert proc.returncode == 1 and "System error 5013 has occurred" in proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def lan_host(tmp_path: Path) -> Path:
+    state = tmp_path / "state.db"
+    rk(state, "host", "init", "--profile", "prehotfix")
+    rk(state, "host", "add-interface", "index=11", "name=Local Area Connection 1")
+    rk(
+        state,
+        "netsh",
+        "interface",
+        "ipv4",
+        "add",
+        "address",
+        "Local Area Connection 1",
+        "192.168.0.20",
+        "255.255.255.0",
+    )
+    rk(state, "route", "-p", "add", "0.0.0.0", "mask", "0.0.0.0", "192.168.0.1")
+    return state
+
+
+def test_whatif_says_what_if_first_and_quotes_names_with_spaces(lan_host: Path) -> None:
+    status, out, err = rk(
+        lan_host, "whatif", "route", "-p", "add", "10.0.0.0", "mask", "255.0.0.0", "192.168.0.1"
+    )
+    lines = out.splitlines()
+    assert status == 0 and err == ""
+    assert lines[0] == "What if: route -p add 10.0.0.0 mask 255.0.0.0 192.168.0.1 (nothing was changed)"
+    assert lines[1:3] == ["It would print:", "  |  OK!"]
+    words = ["netsh", "interface", "ipv4", "delete", "address", "Local Area Connection 1", "192.168.0.20"]
+    out = rk(lan_host, "whatif", *words)[1]
+    assert out.splitlines()[0] == (
+        'What if: netsh interface ipv4 delete address "Local Area Connection 1" 192.168.0.20 (nothing was changed)'
+    )
+
+
+def test_whatif_reboot_shows_only_what_differs_after_it(lan_host: Path) -> None:
+    out = rk(lan_host, "whatif", "host", "reboot")[1]
+    assert "Active table:\n  unchanged\n" in out
+    rk(
+        lan_host,
+        "netsh",
+        "interface",
+        "ipv4",
+        "add",
+        "address",
+        "Local Area Connection 1",
+        "192.168.0.21",
+        "255.255.255.0",
+    )
+    rk(lan_host, "netsh", "interface", "ipv4", "delete", "address", "Local Area Connection 1", "192.168.0.21")
+    out = rk(lan_host, "whatif", "host", "reboot")[1]
+    active = out.split("Active table:\n", 1)[1].split("Persistent store:", 1)[0]
+    assert active.splitlines() == [
+        "  + 0.0.0.0/0 via 192.168.0.1 on interface 11: next hop 192.168.0.1 on-link on interface 11 (plumbed at boot)"
+    ]
+
+
+def test_a_cluster_whatif_quotes_a_group_name_with_spaces() -> None:
+    from routekeeper.core.cluster.operations import MoveGroup, describe_operation
+
+    assert describe_operation(MoveGroup("SQL Server", "N2")) == 'moving group "SQL Server" to N2'
+    assert describe_operation(MoveGroup("SQL", "N2")) == "moving group SQL to N2"
