@@ -110,7 +110,8 @@ def test_whatif_says_what_if_first_and_quotes_names_with_spaces(lan_host: Path) 
     words = ["netsh", "interface", "ipv4", "delete", "address", "Local Area Connection 1", "192.168.0.20"]
     out = rk(lan_host, "whatif", *words)[1]
     assert out.splitlines()[0] == (
-        'What if: netsh interface ipv4 delete address "Local Area Connection 1" 192.168.0.20 (nothing was changed)'
+        'What if: netsh interface ipv4 delete address "Local Area Connection 1" 192.168.0.20'
+        " (nothing was changed)"
     )
 
 
@@ -132,7 +133,8 @@ def test_whatif_reboot_shows_only_what_differs_after_it(lan_host: Path) -> None:
     out = rk(lan_host, "whatif", "host", "reboot")[1]
     active = out.split("Active table:\n", 1)[1].split("Persistent store:", 1)[0]
     assert active.splitlines() == [
-        "  + 0.0.0.0/0 via 192.168.0.1 on interface 11: next hop 192.168.0.1 on-link on interface 11 (plumbed at boot)"
+        "  + 0.0.0.0/0 via 192.168.0.1 on interface 11:"
+        " next hop 192.168.0.1 on-link on interface 11 (plumbed at boot)"
     ]
 
 
