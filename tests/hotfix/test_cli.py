@@ -301,7 +301,7 @@ def test_bare_name_and_path_are_the_same_file(capsys) -> None:
             "6.1.7601.24214",
             0,
             "6.1.7601.24214 (rollup) current",
-        ),  # 2018 monthly rollup: built from the LDR line
+        ),  # 2018 rollup, from the LDR line
         ("6.1.7601.23505", 0, "6.1.7601.23505 (LDR)   current"),  # LDR went on into 23xxx
         ("6.1.7601.19135", 1, "6.1.7601.19135 (GDR)   older"),  # GDR never took the fix
     ],
