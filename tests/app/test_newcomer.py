@@ -143,3 +143,44 @@ def test_a_cluster_whatif_quotes_a_group_name_with_spaces() -> None:
 
     assert describe_operation(MoveGroup("SQL Server", "N2")) == 'moving group "SQL Server" to N2'
     assert describe_operation(MoveGroup("SQL", "N2")) == "moving group SQL to N2"
+
+
+def demo_text(columns: int) -> list[str]:
+    from routekeeper.app.demo import run_demo
+
+    out = io.StringIO()
+    run_demo(out, columns)
+    return out.getvalue().splitlines()
+
+
+def test_the_demo_fits_80_columns_and_ends_with_its_verdict() -> None:
+    lines = demo_text(80)
+    assert max(len(line) for line in lines) <= 80
+    assert lines[-1] == "Verdict: prehotfix lost 0.0.0.0/0; hotfix kept it; the keeper put it back"
+    # stacked: the prehotfix table, then the hotfix one; the lost route is flagged where it is stored
+    assert lines.index("prehotfix:") < lines.index("hotfix:")
+    flagged = [line for line in lines if line.endswith("<- not active")]
+    assert [line.split()[:3] for line in flagged] == [["0.0.0.0", "0.0.0.0", "192.168.0.1"]]
+    assert lines.index(flagged[0]) < lines.index("hotfix:")
+
+
+def test_the_demo_puts_the_tables_side_by_side_on_a_wide_terminal() -> None:
+    lines = demo_text(200)
+    assert "prehotfix:" not in lines
+    assert lines[lines.index("Final tables, C:\\> route print -4 on each host:") + 2].split() == [
+        "prehotfix",
+        "hotfix",
+    ]
+    assert max(len(line) for line in lines) <= 156
+
+
+def test_a_wrapped_command_keeps_a_quoted_name_whole() -> None:
+    from routekeeper.app.demo import wrap_command
+
+    lines = wrap_command(
+        "Step 1  C:\\> ", 'netsh interface ipv4 add address "Local Area Connection 1" 10.0.0.1', 60
+    )
+    assert lines == [
+        "Step 1  C:\\> netsh interface ipv4 add address",
+        '             "Local Area Connection 1" 10.0.0.1',
+    ]
