@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
+from routekeeper.app import bulk, cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
 from routekeeper.app.session import CommandTable, Session, command_text, state_path
@@ -127,6 +127,7 @@ Other:
   demo                      the defect report's scenario, before and after the fix
   scenario run FILE...      run command transcripts and compare their output
   reg export [FILE] | reg import FILE     the PersistentRoutes registry form
+  export [FILE] | import FILE               addresses and routes in bulk (JSON lines or CSV)
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
 
@@ -159,6 +160,8 @@ COMMANDS = CommandTable(
         "hotfix": hotfix.cmd_hotfix,
         "keep": cmd_keep,
         "reg": reg.cmd_reg,
+        "export": bulk.cmd_export,
+        "import": bulk.cmd_import,
         "cluster": cluster.cmd_cluster,
     },
     help=HELP,
