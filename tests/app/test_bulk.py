@@ -80,13 +80,14 @@ def test_a_refused_record_names_its_line_and_imports_nothing(source: Path, tmp_p
     file.write_text(
         '{"type": "address", "interface": 11, "address": "10.1.1.1/24"}\n'
         "\n"
-        '{"type": "route", "prefix": "0.0.0.0/0", "nexthop": "192.168.0.1", "interface": 11, "metric": 99999}\n'
+        '{"type": "route", "prefix": "0.0.0.0/0", "nexthop": "192.168.0.1", "metric": 99999}\n'
     )
     before = rk(source, "export")[1]
     status, out, err = rk(source, "import", str(file))
     assert status == 1 and out == ""
     assert err == (
-        f"routekeeper: {file}:3: metric must be a whole number from 1 to 9999, not '99999' (nothing was imported)\n"
+        f"routekeeper: {file}:3: metric must be a whole number from 1 to 9999, not '99999'"
+        " (nothing was imported)\n"
     )
     assert rk(source, "export")[1] == before
 

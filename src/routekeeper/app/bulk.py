@@ -64,7 +64,8 @@ def cmd_import(session: Session, args: list[str]) -> int:
                 try:
                     host.apply(bulk.to_operation(record))
                 except (bulk.RecordError, Refused) as exc:
-                    raise CommandFailed(f"{ns.file}:{number}: {_detail(exc)} (nothing was imported)") from None
+                    where = f"{ns.file}:{number}"
+                    raise CommandFailed(f"{where}: {_detail(exc)} (nothing was imported)") from None
                 counts[record["type"]] += 1
                 step(_position(fh))
         waiting = len(host.waiting())
