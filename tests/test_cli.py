@@ -151,7 +151,7 @@ def test_demo_runs_without_state(tmp_path):
     status = run(["demo"], out, out, env={"ROUTEKEEPER_STATE": str(tmp_path / "never.db")})
     text = out.getvalue()
     assert status == 0
-    assert "prehotfix  default route: withdrawn: address 192.168.0.21 removed" in text
+    assert "prehotfix  default route: withdrawn: address 192.168.0.21 removed from" in text
     assert "hotfix     default route: active (unchanged)" in text
     assert "prehotfix + keeper now matches hotfix: yes" in text
     assert not (tmp_path / "never.db").exists()

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
+from routekeeper.app import bulk, cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
 from routekeeper.app.report import cmd_report
@@ -129,6 +129,7 @@ Other:
   report --html FILE        a timeline of every persistent route, as one self-contained page
   scenario run FILE...      run command transcripts and compare their output
   reg export [FILE] | reg import FILE     the PersistentRoutes registry form
+  export [FILE] | import FILE               addresses and routes in bulk (JSON lines or CSV)
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
 
@@ -162,6 +163,8 @@ COMMANDS = CommandTable(
         "hotfix": hotfix.cmd_hotfix,
         "keep": cmd_keep,
         "reg": reg.cmd_reg,
+        "export": bulk.cmd_export,
+        "import": bulk.cmd_import,
         "cluster": cluster.cmd_cluster,
     },
     help=HELP,

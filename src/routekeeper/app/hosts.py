@@ -14,6 +14,7 @@ from routekeeper.core.host import Host
 from routekeeper.core.profiles import PROFILES, get_profile
 from routekeeper.frontends import native
 from routekeeper.frontends.base import UsageError
+from routekeeper.store import clusters as cluster_store
 from routekeeper.store.hosts import Transaction
 
 
@@ -34,6 +35,13 @@ def cmd_host(session: Session, args: list[str]) -> int:
         p.add_argument("name")
         ns = parse(p, rest)
         with session.store().transaction() as tx:
+            member = cluster_store.node_of_host(tx, ns.name)
+            if member is not None:
+                cluster, node = member
+                raise CommandFailed(
+                    f"host {ns.name!r} is the stack of node {node} of cluster {cluster}; it goes with the"
+                    f" cluster ('routekeeper cluster delete {cluster}')"
+                )
             if not tx.delete_host(ns.name):
                 raise CommandFailed(f"no host {ns.name!r}")
         return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 from routekeeper.app.commands import dispatch
-from routekeeper.app.session import Session
+from routekeeper.app.session import Session, command_text
 from routekeeper.core.events import Event, Kind
 from routekeeper.frontends.base import UsageError
 
@@ -28,8 +28,11 @@ def cmd_whatif(session: Session, args: list[str]) -> int:
         status = dispatch(session.writing_to(shown, shown), args)
         events = list(unit.subject.journal) if unit.kept else []
         unit.discard()
-    session.out.write(shown.getvalue())
-    session.out.write(f"What if: {' '.join(args)} (nothing was changed)\n")
+    session.out.write(f"What if: {command_text(args)} (nothing was changed)\n")
+    printed = shown.getvalue().splitlines()
+    if printed:
+        session.out.write("It would print:\n")
+        session.out.writelines(f"  | {line}\n" for line in printed)
     for line in describe_changes(events):
         session.out.write(line + "\n")
     return status
@@ -53,6 +56,7 @@ def describe_changes(events: list[Event]) -> list[str]:
         elif e.kind in (Kind.ADDRESS_ADDED, Kind.ADDRESS_REMOVED) and e.address:
             sign = "+" if e.kind is Kind.ADDRESS_ADDED else "-"
             addresses.append(f"  {sign} {e.address} on interface {e.address.ifindex}: {e.reason}")
+    active = _net(active)
     lines = ["Addresses:", *(addresses or ["  unchanged"])]
     lines += ["Active table:", *(active or ["  unchanged"])]
     lines += ["Persistent store:", *(stored or ["  unchanged"])]
@@ -60,3 +64,16 @@ def describe_changes(events: list[Event]) -> list[str]:
     if lost:
         lines.append(f"{len(lost)} manual route(s) would leave the active table.")
     return lines
+
+
+def _net(lines: list[str]) -> list[str]:
+    """Drop a route that leaves and comes back (a reboot rebuilds the whole table): only what differs
+    at the end is a change. Lines are `  - ROUTE...: reason` / `  + ROUTE...: reason`."""
+
+    def key(line: str) -> tuple[str, str]:
+        return line[2], line[4:].split(": ", 1)[0]
+
+    removed = {key(x)[1] for x in lines if key(x)[0] == "-"}
+    added = {key(x)[1] for x in lines if key(x)[0] == "+"}
+    both = removed & added
+    return [x for x in lines if key(x)[1] not in both]
