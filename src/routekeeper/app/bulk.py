@@ -35,7 +35,7 @@ def cmd_export(session: Session, args: list[str]) -> int:
     with session.host(read_only=True) as unit:
         host = unit.subject
         total = sum(len(v) for v in host.addresses.values()) + len(host.persistent) + len(host.table)
-        with _output(session, ns.file) as fh, _progress(session, "export", total) as step:
+        with _output(session, ns.file) as fh, _progress(session.err, "export", total) as step:
             if fmt == "csv":
                 fh.write(bulk.csv_header())
             count = 0
@@ -56,10 +56,11 @@ def cmd_import(session: Session, args: list[str]) -> int:
     ns = parse(p, args)
     fmt = _format(ns.format, ns.file)
     counts = {"address": 0, "route": 0}
+    terminal = session.err  # progress goes straight there: it is not output the unit holds until commit
     with _input(ns.file) as fh, session.host() as unit:
         host = unit.subject
         size = _size(fh)
-        with _progress(session, "import", size, unit_name="B") as step:
+        with _progress(terminal, "import", size, unit_name="B") as step:
             for number, record in _read(fh, fmt, ns.file):
                 try:
                     host.apply(bulk.to_operation(record))
@@ -172,9 +173,8 @@ def _position(fh: IO[str]) -> int | None:
 
 
 @contextmanager
-def _progress(session: Session, what: str, total: int | None, unit_name: str = "rec") -> Iterator[Any]:
+def _progress(err: IO[str], what: str, total: int | None, unit_name: str = "rec") -> Iterator[Any]:
     """A callable that advances a progress bar on a terminal (to a position, or by one), else a no-op."""
-    err = session.err
     if total is None or total < PROGRESS_FROM or not err.isatty():
         yield lambda position=None: None
         return
