@@ -2,7 +2,8 @@
 
 `execute` is a whole command after the global options (what `routekeeper ...`, `--node`, and every
 transcript line run); `dispatch` runs the words only, and is what a command that runs another command
-(what-if) calls.
+(what-if) calls. `--help` anywhere is `HelpRequested`, caught here: the help is printed, exit 0, and
+the command (and a what-if around it) has done nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from routekeeper.app.cluster import resolve_node
 from routekeeper.app.session import Session
 from routekeeper.app.tools import run_tool
 from routekeeper.frontends import registry
-from routekeeper.frontends.base import UsageError
+from routekeeper.frontends.base import HelpRequested, UsageError
 
 
 def dispatch(session: Session, words: list[str]) -> int:
@@ -38,6 +39,9 @@ def execute(session: Session, words: list[str], node: str | None = None, cluster
             require_up = bool(words) and registry.is_tool(words[0])  # a node that is down runs no tool
             session.host_name = resolve_node(session.store(), node, cluster, require_up)
         return dispatch(session, words)
+    except HelpRequested as help:  # raised before the command opened or changed anything
+        session.out.write(help.text)
+        return 0
     except (Exception, KeyboardInterrupt) as exc:
         return errors.report(exc, session.err)
     finally:

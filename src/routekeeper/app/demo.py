@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from routekeeper.app.arguments import no_arguments
 from routekeeper.app.session import Session
 from routekeeper.core import operations as op
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
 from routekeeper.core.keeper import keep
 from routekeeper.core.values import Interface, Prefix, parse_mac
-from routekeeper.frontends.base import UsageError, tokenize
+from routekeeper.frontends.base import tokenize
 from routekeeper.frontends.registry import run_tool
 
 ADAPTER = Interface(
@@ -102,7 +103,8 @@ def _manual(host: Host) -> set[tuple]:
 
 
 def cmd_demo(session: Session, args: list[str]) -> int:
-    if args:
-        raise UsageError("demo takes no arguments")
+    no_arguments(
+        "demo", args, "the defect report's scenario on two fresh simulated hosts, before and after the fix"
+    )
     run_demo(session.out)
     return 0

@@ -11,6 +11,15 @@ class UsageError(ValueError):
     print it as one line and exit with status 2."""
 
 
+class HelpRequested(Exception):
+    """`--help` was given: the text to print (exit 0). Raised before the command opens or changes
+    anything, so help never acts."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("help requested")
+        self.text = text
+
+
 @dataclass
 class Output:
     """A command's result: what it printed on each stream and its exit status.
