@@ -42,7 +42,7 @@ def cmd_whatif(session: Session, args: list[str]) -> int:
         raise UsageError("whatif: expected a command, e.g. whatif netsh interface ipv4 delete address ...")
     if args[0].startswith("-"):
         raise UsageError(f"whatif: unknown option {numbers.shown(args[0])} (only --json, before the command)")
-    previewable = args[0] != "host" or args[1:] == ["reboot"]
+    previewable = args[0] != "host" or args[1:2] == ["reboot"]  # its own parser refuses the rest
     if args[0] in NOT_PREVIEWABLE or not previewable:
         raise UsageError(f"whatif: cannot preview {' '.join(args[:2])!r}")
     shown = io.StringIO()
