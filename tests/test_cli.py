@@ -109,7 +109,7 @@ def test_reboot_and_interface_state(state):
         (["delete-route", "10.0.0.0/8"], 1, "routekeeper: no route 10.0.0.0/8 matches"),
         (["add-address", "nic9", "10.0.0.1/8"], 1, "routekeeper: no interface 'nic9'"),
         (["add-address", "11", "10.0.0.1"], 2, "routekeeper: add-address: give the address"),
-        (["host", "add-interface", "index=1", "name=x"], 2, "routekeeper: interface index must be a number from 2"),
+        (["host", "add-interface", "index=1", "name=x"], 2, "routekeeper: interface index must be"),
         (["host", "add-interface", "index=12", "name=x", "speed=fast"], 2, "routekeeper: not a link speed"),
         (["host", "init", "--profile", "xp"], 2, "routekeeper: host init: argument --profile"),
         (["--backend", "bsd", "routes"], 2, "routekeeper: unknown backend 'bsd'"),
