@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from routekeeper.core.numbers import NumberError, parse_int, shown
 from routekeeper.core.values import IP
-from routekeeper.frontends.base import HelpRequested, UsageError
+from routekeeper.frontends.base import HelpRequested, UsageError, printable
 
 HELP_WORDS = ("-h", "--help")
 
@@ -24,7 +24,7 @@ class Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing and exiting."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog.removeprefix('routekeeper ')}: {message}")
+        raise UsageError(printable(f"{self.prog.removeprefix('routekeeper ')}: {message}"))
 
     def print_help(self, file: object = None) -> None:
         raise HelpRequested(self.format_help())
@@ -49,7 +49,7 @@ def parse(p: Parser, args: Sequence[str]) -> argparse.Namespace:
     try:
         return p.parse_args(list(args))
     except argparse.ArgumentError as exc:
-        raise UsageError(f"{p.prog.removeprefix('routekeeper ')}: {exc}") from None
+        raise UsageError(printable(f"{p.prog.removeprefix('routekeeper ')}: {exc}")) from None
 
 
 def no_arguments(prog: str, args: Sequence[str], description: str) -> None:

@@ -24,8 +24,11 @@ def cmd_reg(session: Session, args: list[str]) -> int:
         with session.host(read_only=True) as unit:
             text = reg.export(unit.subject)
         if path is not None:
-            with open(path, "w", encoding="utf-16") as fh:
-                fh.write(text)
+            try:
+                with open(path, "w", encoding="utf-16") as fh:
+                    fh.write(text)
+            except OSError as exc:
+                raise CommandFailed(f"cannot write {path}: {exc.strerror}") from None
         else:
             session.out.write(text)
         return 0

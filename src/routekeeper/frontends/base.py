@@ -38,6 +38,15 @@ class Output:
             self.commit = False
 
 
+def printable(message: str, limit: int = 300) -> str:
+    """A message that echoes what a user typed, made safe for one line: control characters (newline,
+    CR, ESC) and characters that are not text are written as escapes, and it is cut at `limit`."""
+    text = "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode() for c in message
+    )
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def tokenize(line: str) -> list[str]:
     """Split a command line the way cmd.exe hands it to a program: white space separates words,
     double quotes group words and are removed; there is no backslash escaping."""

@@ -44,7 +44,7 @@ from routekeeper.core.host import Host
 from routekeeper.core.numbers import parse_int
 from routekeeper.core.profiles import PROFILES
 from routekeeper.core.values import IP, Prefix, ValueParseError
-from routekeeper.frontends.base import HelpRequested, Output, UsageError
+from routekeeper.frontends.base import HelpRequested, Output, UsageError, printable
 
 # Win32 error codes and their system messages (winerror.h), for the refusals the core can make.
 WIN32 = {
@@ -499,7 +499,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises: a complaint is a UsageError, `--help` is HelpRequested (nothing runs)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+        raise UsageError(printable(message))
 
     def print_help(self, file: object = None) -> None:
         raise HelpRequested(self.format_help())
@@ -527,7 +527,7 @@ def _parse(p: _Parser, args: list[str]) -> argparse.Namespace:
     try:
         return p.parse_args(args)
     except argparse.ArgumentError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(printable(str(exc))) from None
 
 
 def _node_names(text: str | None) -> list[str] | None:
