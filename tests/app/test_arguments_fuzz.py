@@ -134,6 +134,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["cluster", "add-node", "N1"],
         ["--node", "N1", "host", "add-interface", "index=11", "name=LAN"],
         ["cluster", "add-network", "NET", "192.168.5.0/24", "N1=11"],
+        ["cluster", "add-group", "G0", "--preferred", "N1"],
+        ["cluster", "add-ip-resource", "R", "--group", "G0", "--network", "NET"]
+        + ["--address", "192.168.5.50", "--mask", "255.255.255.0"],
     ):
         assert _rk(path, *words)[0] == 0, words
     return path
@@ -147,6 +150,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @given(words=argv)
 def test_no_command_line_is_an_internal_error(template, tmp_path, monkeypatch, words):
     monkeypatch.chdir(tmp_path)
+    answers_in_its_own_words(template, tmp_path, words)
+
+
+def answers_in_its_own_words(template: Path, tmp_path: Path, words: list[str]) -> None:
+    """Run `words` on a fresh copy of the template; no internal error, traceback or exit 70."""
     state = tmp_path / "state.db"
     shutil.copyfile(template, state)
     status, out, err = _rk(state, *words)
@@ -154,3 +162,71 @@ def test_no_command_line_is_an_internal_error(template, tmp_path, monkeypatch, w
     assert "Traceback" not in out + err, (words, err)
     if status == 2 and err.startswith("routekeeper: "):
         assert err.count("\n") == 1, (words, err)  # a usage error is one line
+
+
+VALID = [
+    ["add-route", "10.0.0.0/8", "--via", "192.168.0.1", "--metric", "5", "--persistent"],
+    ["change-route", "0.0.0.0/0", "--via", "192.168.0.1", "--metric", "7"],
+    ["add-address", "LAN", "10.9.9.9/24"],
+    ["set-metric", "LAN", "5"],
+    ["host", "add-interface", "index=12", "name=X", "speed=1g", "mtu=1500", "metric=5"],
+    ["host", "init", "X", "--os", "Windows 7", "--sp", "1", "--arch", "x64"],
+    ["lookup", "8.8.8.8", "--json"],
+    ["log", "0.0.0.0/0", "--all"],
+    ["whatif", "add-route", "10.0.0.0/8", "--via", "192.168.0.1"],
+    ["cluster", "add-network", "N9", "10.70.0.0/24", "N1=11"],
+    ["cluster", "add-group", "G", "--preferred", "N1"],
+    ["cluster", "resource", "R", "/priv", "EnableNetBIOS=1"],
+    ["route", "add", "10.0.0.0", "mask", "255.0.0.0", "192.168.0.1", "metric", "5", "if", "11"],
+    ["route", "-p", "add", "10.1.0.0", "mask", "255.255.0.0", "192.168.0.1"],
+    ["netsh", "interface", "ipv4", "add", "address", "LAN", "10.9.9.9", "255.255.255.0"],
+    ["netsh", "interface", "ipv4", "set", "interface", "LAN", "metric=5"],
+    ["netsh", "interface", "ipv4", "add", "route", "10.0.0.0/8", "LAN", "192.168.0.1", "metric=5"],
+    [
+        "hotfix",
+        "check",
+        "--os",
+        "Windows 7",
+        "--sp",
+        "1",
+        "--arch",
+        "x64",
+        "--file",
+        "tcpip.sys=6.1.7601.21734",
+    ],
+]
+
+
+@st.composite
+def nearly_valid(draw: st.DrawFn) -> list[str]:
+    """A command that works, with one word replaced by (or one `key=` given) a hostile value, or a
+    hostile word added: the paths past the parser get the bad values too."""
+    words = list(draw(st.sampled_from(VALID)))
+    i = draw(st.integers(min_value=1, max_value=len(words)))
+    bad = draw(token)
+    if i == len(words):
+        return [*words, bad]
+    key, sep, _ = words[i].partition("=")
+    words[i] = f"{key}={bad}" if sep and draw(st.booleans()) else bad
+    return words
+
+
+@settings(
+    max_examples=int(os.environ.get("RK_FUZZ_EXAMPLES", "400")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(words=nearly_valid())
+def test_no_nearly_valid_command_line_is_an_internal_error(template, tmp_path, monkeypatch, words):
+    monkeypatch.chdir(tmp_path)
+    answers_in_its_own_words(template, tmp_path, words)
+
+
+@pytest.mark.parametrize("words", VALID, ids=" ".join)
+def test_the_commands_the_fuzz_starts_from_work(template, tmp_path, monkeypatch, words):
+    """Guards the fuzz: a template that failed anyway would test only the parser."""
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / "state.db"
+    shutil.copyfile(template, state)
+    status, _, err = _rk(state, *words)
+    assert status == 0, err
