@@ -134,7 +134,7 @@ Windows tools (run against the chosen host):
 Hosts:
   host init [NAME] --profile hotfix|prehotfix|linux
   host add-interface index=N name="..." [description=...] [mac=AA-BB-..] [speed=1g] [metric=N]
-  host show | host list | host reboot | host delete NAME
+  host show [--json] | host list [--json] | host reboot | host delete NAME | host apply-hotfix
 
 Operations:
   add-address IF ADDR/LEN [--skipassource] [--active-only]     delete-address IF ADDR
@@ -146,10 +146,10 @@ Operations:
 
 Inspecting:
   routes [--json]           the active table and the persistent store
-  lookup ADDRESS            the route chosen, and why
-  log [PREFIX] [--all]      the reasoned event history
-  why PREFIX                why a persistent route is or is not active
-  whatif COMMAND ...        what a command would change, without changing anything
+  lookup ADDRESS [--json]   the route chosen, and why
+  log [PREFIX] [--all] [--json]   the reasoned event history
+  why PREFIX [--json]       why a persistent route is or is not active
+  whatif [--json] COMMAND ...     what a command would change, without changing anything
 
 Clusters:
   cluster create NAME | add-node NODE --profile P | add-network NAME SUBNET NODE=IF...
@@ -158,7 +158,7 @@ Clusters:
   cluster group ["G" /moveto:NODE | /online | /offline | /status]      (cluster.exe syntax)
   cluster resource ["R" /online | /offline | /priv [Name=Value...]]
   cluster node [N /pause | /resume | /status] | cluster fail NODE | cluster restore NODE
-  cluster log | cluster whatif <cluster command>
+  cluster show [--json] | cluster log [--json] | cluster list [--json] | cluster whatif <cluster command>
   --node NODE <command>     run a Windows tool or native command on a node's host
 
 Other:
@@ -168,7 +168,9 @@ Other:
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
 
-The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db.
+Every command takes --help (it prints the help and does nothing else); JSON output: docs/json.md.
+The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db; only
+'host init' and 'cluster create' create it.
 """
 
 
