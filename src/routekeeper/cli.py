@@ -158,7 +158,8 @@ Clusters:
   cluster group ["G" /moveto:NODE | /online | /offline | /status]      (cluster.exe syntax)
   cluster resource ["R" /online | /offline | /priv [Name=Value...]]
   cluster node [N /pause | /resume | /status] | cluster fail NODE | cluster restore NODE
-  cluster show [--json] | cluster log [--json] | cluster list [--json] | cluster whatif <cluster command>
+  cluster show [--json] | cluster log [--json] | cluster list [--json]
+  cluster whatif <cluster command>
   --node NODE <command>     run a Windows tool or native command on a node's host
 
 Other:
