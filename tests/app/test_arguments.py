@@ -327,3 +327,28 @@ def test_json_views(state):
     events = json.loads(rk(state, "cluster", "log", "--json", "--all")[1])
     assert events["cluster"] == "C1" and isinstance(events["events"], list)
     assert json.loads(rk(state, "cluster", "list", "--json")[1]) == {"clusters": ["C1"]}
+
+
+def test_node_command_help_needs_no_cluster(tmp_path):
+    status, out, err = rk(tmp_path / "none.db", "--node", "N1", "host", "show", "--help")
+    assert (status, err) == (0, "") and out.startswith("usage: routekeeper host show")
+    assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["route", "add", "10.0.0.0", "mask", "255.0.0.0", "192.168.0.1", "metric", "٥"],
+        ["route", "add", "10.0.0.0", "mask", "255.0.0.0", "192.168.0.1", "metric", "9" * 5000],
+        ["route", "add", "2001:db8::/٤٨", "fe80::1"],
+        ["netsh", "interface", "ipv4", "add", "address", "LAN", "10.9.9.9/٢٤"],
+        ["netsh", "interface", "ipv4", "add", "address", "LAN", "10.9.9.9/" + "9" * 5000],
+        ["netsh", "interface", "ipv4", "add", "route", "10.0.0.0/8", "LAN", "192.168.0.1", "metric=٥"],
+        ["netsh", "interface", "ipv4", "set", "interface", "LAN", "metric=" + "9" * 30],
+    ],
+)
+def test_windows_tools_take_only_ascii_digits_in_range(state, words):
+    before = snapshot(state)
+    status, _, err = rk(state, *words)
+    assert status not in (0, 70) and "internal error" not in err
+    assert snapshot(state) == before
