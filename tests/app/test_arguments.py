@@ -32,7 +32,8 @@ def rk(state: Path, *words: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Path:
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # a command that wrongly took a FILE writes it here, not in the checkout
     path = tmp_path / "state.db"
     for words in (
         ["host", "init", "--profile", "prehotfix"],
