@@ -228,7 +228,7 @@ def lookup_dict(host: Host, ip: IP) -> dict[str, object]:
     cost = host.cost(route)
     rivals = []
     for r in host.table.with_prefix(route.prefix):
-        if r is not route:
+        if r.key != route.key:  # by key: a loaded table holds equal routes that are other objects
             c = host.cost(r)
             why = route_state(host, r) if c is None else f"metric {c} is not lower than {cost}"
             rivals.append({**route_dict(host, r), "why_not": why})
