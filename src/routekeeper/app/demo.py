@@ -13,13 +13,14 @@ import shutil
 import textwrap
 from typing import TextIO
 
+from routekeeper.app.arguments import no_arguments
 from routekeeper.app.session import Session, command_text
 from routekeeper.core import operations as op
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
 from routekeeper.core.keeper import keep
 from routekeeper.core.values import Interface, Prefix, parse_mac
-from routekeeper.frontends.base import UsageError, tokenize
+from routekeeper.frontends.base import tokenize
 from routekeeper.frontends.registry import run_tool
 
 ADAPTER = Interface(
@@ -168,8 +169,9 @@ def _manual(host: Host) -> set[tuple]:
 
 
 def cmd_demo(session: Session, args: list[str]) -> int:
-    if args:
-        raise UsageError("demo takes no arguments")
+    no_arguments(
+        "demo", args, "the defect report's scenario on two fresh simulated hosts, before and after the fix"
+    )
     columns = shutil.get_terminal_size((NARROW, 24)).columns if session.out.isatty() else NARROW
     run_demo(session.out, columns)
     return 0

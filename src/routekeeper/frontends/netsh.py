@@ -11,12 +11,12 @@ instead of pretending the word is unknown. `/?`, `?` or `help` after any command
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 from routekeeper.core import operations as op
 from routekeeper.core.batch import apply_all
 from routekeeper.core.host import Host
+from routekeeper.core.numbers import ascii_int
 from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.profiles.base import LIMITED_BROADCAST, MULTICAST_V4
 from routekeeper.core.values import (
@@ -172,7 +172,7 @@ TAGS: dict[tuple[int, str, str], tuple[str, ...]] = {
     (6, "show", "route"): ("level", "store"),
 }  # fmt: skip
 ALIASES = {"name": "interface", "interface": "name"}
-_DIGITS = re.compile(r"[0-9]{1,10}")
+LIFETIME_MAX = 2**32 - 1  # seconds: a DWORD (0xffffffff is `infinite`)
 
 VALUE_COLUMN = 38
 INTERFACES_HEADER = (
@@ -368,17 +368,21 @@ def _unicast_address(ip: IP, length: int) -> None:
 def _number(values: dict[str, str], tag: str, low: int, high: int) -> int | None:
     if tag not in values:
         return None
-    text = values[tag]
-    if not _DIGITS.fullmatch(text) or not low <= int(text) <= high:
+    number = ascii_int(values[tag], high)
+    if number is None or number < low:
         raise NetshError(INVALID)
-    return int(text)
+    return number
 
 
 def _check_lifetimes(values: dict[str, str]) -> None:
     """Lifetimes are checked (`infinite` or seconds) but not modelled: addresses and routes live on."""
     for tag in LIFETIMES:
         value = values.get(tag)
-        if value is not None and resolve(value, ("infinite",)) is None and not _DIGITS.fullmatch(value):
+        if (
+            value is not None
+            and resolve(value, ("infinite",)) is None
+            and ascii_int(value, LIFETIME_MAX) is None
+        ):
             raise NetshError(SYNTAX)
 
 
@@ -392,9 +396,10 @@ def _address(values: dict[str, str], family: int) -> tuple[IP, int]:
             raise NetshError(SYNTAX)
         addr, _, length = text.partition("/")
         ip = _ip(addr, family)
-        if not _DIGITS.fullmatch(length) or int(length) > ip.bits:
+        given = ascii_int(length, ip.bits)
+        if given is None:
             raise NetshError(INVALID)
-        return ip, int(length)
+        return ip, given
     ip = _ip(text, family)
     if family == 6:
         return ip, 64
@@ -415,10 +420,11 @@ def _route_prefix(values: dict[str, str], family: int) -> Prefix:
     ip = _ip(addr, family)
     if not sep:
         return Prefix.host(ip)
-    if not _DIGITS.fullmatch(length) or int(length) > ip.bits:
+    given = ascii_int(length, ip.bits)
+    if given is None:
         raise NetshError(INVALID)
     try:
-        return Prefix(family, ip.value, int(length))
+        return Prefix(family, ip.value, given)
     except ValueParseError:
         raise NetshError(INVALID) from None
 

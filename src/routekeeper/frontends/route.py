@@ -8,13 +8,13 @@ host is touched, and maps refusals to route.exe's own messages. `route print` is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routekeeper.core import operations as op
 from routekeeper.core.batch import apply_all
 from routekeeper.core.host import Host
+from routekeeper.core.numbers import ascii_int
 from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.values import (
     BITS,
@@ -126,7 +126,6 @@ V4_PERSISTENT_HEADER = "  Network Address          Netmask  Gateway Address  Met
 V6_HEADER = " If Metric Network Destination      Gateway"
 V6_GATEWAY_COLUMN = 36
 HOST_MASK = IP(4, 0xFFFFFFFF)
-_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class Failed(Exception):
@@ -291,9 +290,10 @@ def _prefix(cmd: Command, text: str, mask: str | None) -> Prefix:
     if "/" in text:
         addr_text, _, len_text = text.partition("/")
         ip = _address(addr_text)
-        if ip.version != 6 or mask is not None or not _DIGITS.fullmatch(len_text) or int(len_text) > 128:
+        given = ascii_int(len_text, 128)
+        if ip.version != 6 or mask is not None or given is None:
             raise Failed()
-        length = int(len_text)
+        length = given
     else:
         ip = _address(text)
         if ip.version == 6:
@@ -342,9 +342,10 @@ def _zoned_gateway(host: Host, text: str | None, version: int, ifindex: int | No
 def _metric(text: str | None) -> int | None:
     if text is None:
         return None
-    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= 9999:
+    metric = ascii_int(text, 9999)
+    if metric is None or metric < 1:
         raise Failed()
-    return int(text)
+    return metric
 
 
 def _ifindex(text: str | None) -> int | None:
