@@ -102,16 +102,16 @@ def test_reboot_and_interface_state(state):
     "words, status, message",
     [
         (["frobnicate"], 2, "routekeeper: unknown command 'frobnicate'"),
-        (["add-route"], 2, "routekeeper: routekeeper add-route: the following arguments are required"),
+        (["add-route"], 2, "routekeeper: add-route: the following arguments are required"),
         (["add-route", "10.0.0.1/8", "--via", "192.168.0.1"], 2, "routekeeper: not a prefix"),
         (["add-route", "10.0.0.0/8", "--via", "192.0.2.1"], 1, "routekeeper: next hop 192.0.2.1 is not"),
         (["add-route", "10.0.0.0/8", "--via", "192.168.0.1", "--metric", "x"], 2, "routekeeper: "),
         (["delete-route", "10.0.0.0/8"], 1, "routekeeper: no route 10.0.0.0/8 matches"),
         (["add-address", "nic9", "10.0.0.1/8"], 1, "routekeeper: no interface 'nic9'"),
         (["add-address", "11", "10.0.0.1"], 2, "routekeeper: add-address: give the address"),
-        (["host", "add-interface", "index=1", "name=x"], 2, "routekeeper: interface index 1 out of range"),
+        (["host", "add-interface", "index=1", "name=x"], 2, "routekeeper: interface index must be"),
         (["host", "add-interface", "index=12", "name=x", "speed=fast"], 2, "routekeeper: not a link speed"),
-        (["host", "init", "--profile", "xp"], 2, "routekeeper: routekeeper host init: argument --profile"),
+        (["host", "init", "--profile", "xp"], 2, "routekeeper: host init: argument --profile"),
         (["--backend", "bsd", "routes"], 2, "routekeeper: unknown backend 'bsd'"),
         (["set-metric", "11", "0"], 1, "routekeeper: interface metric 0 out of range"),
         (["why", "nonsense"], 2, "routekeeper: not a prefix"),
@@ -125,8 +125,15 @@ def test_errors_are_one_line_with_exit_status(state, words, status, message):
 
 
 def test_missing_host_is_a_clear_error(tmp_path):
+    status, _, err = rk(tmp_path / "new.db", "host", "init", "other")
     status, _, err = rk(tmp_path / "new.db", "routes")
     assert status == 1 and "no host 'default'" in err and "host init" in err
+
+
+def test_missing_state_file_is_a_clear_error_and_stays_missing(tmp_path):
+    status, _, err = rk(tmp_path / "new.db", "routes")
+    assert status == 1 and "no state file" in err and "host init" in err
+    assert not (tmp_path / "new.db").exists()
 
 
 def test_state_from_environment(tmp_path):
@@ -151,7 +158,7 @@ def test_demo_runs_without_state(tmp_path):
     status = run(["demo"], out, out, env={"ROUTEKEEPER_STATE": str(tmp_path / "never.db")})
     text = out.getvalue()
     assert status == 0
-    assert "prehotfix  default route: withdrawn: address 192.168.0.21 removed" in text
+    assert "prehotfix  default route: withdrawn: address 192.168.0.21 removed from" in text
     assert "hotfix     default route: active (unchanged)" in text
     assert "prehotfix + keeper now matches hotfix: yes" in text
     assert not (tmp_path / "never.db").exists()

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from typing import TextIO
 
 from routekeeper.app import adopt as keeper_adopt
-from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
+from routekeeper.app import bulk, cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
 from routekeeper.app import linux_journal as keeper_journal
 from routekeeper.app import status as keeper_status
+from routekeeper.app.arguments import require_text
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
 from routekeeper.app.report import cmd_report
 from routekeeper.app.session import CommandTable, Session, command_text, state_path
-from routekeeper.frontends.base import UsageError
+from routekeeper.core.numbers import shown
+from routekeeper.frontends.base import HelpRequested, UsageError
 
 DEFAULT_HOST = "default"
 
@@ -40,32 +43,62 @@ class GlobalOptions:
 
 
 def parse_global_options(argv: list[str]) -> tuple[GlobalOptions, list[str]]:
-    """The leading `--NAME VALUE` / `--NAME=VALUE` options, and the command's words after them."""
+    """The leading `--NAME VALUE` / `--NAME=VALUE` options, and the command's words after them.
+
+    `-h`/`--help` and `--version` answer at once (`HelpRequested`); any other word that starts with
+    `-` before the command is an unknown option, and an option given twice or with an empty value is
+    a usage error rather than a silent default."""
     opts: dict[str, str] = {}
     names = GlobalOptions.__dataclass_fields__
     i = 0
-    while i < len(argv) and argv[i].startswith("--") and argv[i][2:].split("=")[0] in names:
-        name, sep, value = argv[i][2:].partition("=")
+    while i < len(argv) and argv[i].startswith("-"):
+        word = argv[i]
+        if word in ("-h", "--help"):
+            raise HelpRequested(HELP)
+        if word == "--version":
+            raise HelpRequested(f"routekeeper {_version()}\n")
+        name, sep, value = word[2:].partition("=")
+        if not word.startswith("--") or name not in names:
+            raise UsageError(f"unknown option {shown(word)}; try 'routekeeper --help'")
         if not sep:
             if i + 1 >= len(argv):
                 raise UsageError(f"--{name} needs a value")
             value = argv[i + 1]
             i += 1
+        if name in opts:
+            raise UsageError(f"--{name} is given twice")
+        if not value.strip():
+            raise UsageError(f"--{name} needs a value, not an empty one")
         opts[name] = value
         i += 1
     options = GlobalOptions(**opts)
     if options.backend not in ("sim", "linux"):
-        raise UsageError(f"unknown backend {options.backend!r} (choose sim or linux)")
+        raise UsageError(f"unknown backend {shown(options.backend)} (choose sim or linux)")
+    if options.netns is not None and options.backend != "linux":
+        raise UsageError("--netns names a network namespace of a real host: give it with --backend linux")
     return options, argv[i:]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # only `--version` pays for it
+
+    try:
+        return version("routekeeper")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = None) -> int:
     """Run one command line in-process; returns the exit status. Never raises."""
     try:
+        require_text(argv)
         options, words = parse_global_options(argv)
         if words and options.node and options.host:
             raise UsageError("give --host or --node, not both")
         state = state_path(options.state, env)
+    except HelpRequested as help:
+        out.write(help.text)
+        return 0
     except (Exception, KeyboardInterrupt) as exc:
         return report(exc, err)
     session = Session(
@@ -85,12 +118,17 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
 def cmd_keep(ctx: Session, args: list[str]) -> int:
     from routekeeper.app import keep
 
-    return keep.main(args, netns=ctx.netns, state=ctx.state_override)
+    try:  # the daemon's argparse prints its help or complaint and exits: onto this session's streams
+        with redirect_stdout(ctx.out), redirect_stderr(ctx.err):
+            return keep.main(args, netns=ctx.netns, state=ctx.state_override)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 2
 
 
 HELP = """\
 usage: routekeeper [--state FILE] [--host NAME | --node NODE [--cluster NAME]]
-                   [--backend sim|linux] [--netns NAME] COMMAND ...
+                   [--backend sim|linux [--netns NAME]] COMMAND ...
+       routekeeper --help | --version | COMMAND --help
 
 Windows tools (run against the chosen host):
   route ...                 route.exe: PRINT, ADD, DELETE, CHANGE, -p, -f
@@ -100,7 +138,7 @@ Windows tools (run against the chosen host):
 Hosts:
   host init [NAME] --profile hotfix|prehotfix|linux
   host add-interface index=N name="..." [description=...] [mac=AA-BB-..] [speed=1g] [metric=N]
-  host show | host list | host reboot | host delete NAME
+  host show [--json] | host list [--json] | host reboot | host delete NAME | host apply-hotfix
 
 Operations:
   add-address IF ADDR/LEN [--skipassource] [--active-only]     delete-address IF ADDR
@@ -112,10 +150,10 @@ Operations:
 
 Inspecting:
   routes [--json]           the active table and the persistent store
-  lookup ADDRESS            the route chosen, and why
-  log [PREFIX] [--all]      the reasoned event history
-  why PREFIX                why a persistent route is or is not active
-  whatif COMMAND ...        what a command would change, without changing anything
+  lookup ADDRESS [--json]   the route chosen, and why
+  log [PREFIX] [--all] [--json]   the reasoned event history
+  why PREFIX [--json]       why a persistent route is or is not active
+  whatif [--json] COMMAND ...     what a command would change, without changing anything
 
 Clusters:
   cluster create NAME | add-node NODE --profile P | add-network NAME SUBNET NODE=IF...
@@ -124,7 +162,8 @@ Clusters:
   cluster group ["G" /moveto:NODE | /online | /offline | /status]      (cluster.exe syntax)
   cluster resource ["R" /online | /offline | /priv [Name=Value...]]
   cluster node [N /pause | /resume | /status] | cluster fail NODE | cluster restore NODE
-  cluster log | cluster whatif <cluster command>
+  cluster show [--json] | cluster log [--json] | cluster list [--json]
+  cluster whatif <cluster command>
   --node NODE <command>     run a Windows tool or native command on a node's host
 
 Other:
@@ -132,13 +171,16 @@ Other:
   report --html FILE        a timeline of every persistent route, as one self-contained page
   scenario run FILE...      run command transcripts and compare their output
   reg export [FILE] | reg import FILE     the PersistentRoutes registry form
+  export [FILE] | import FILE               addresses and routes in bulk (JSON lines or CSV)
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
   status [--json]           each kept route as the running keeper sees it (exit 1: one is missing)
   adopt PREFIX [--via NH] [--interface IF] [--metric N]   keep a route already in the kernel
   release PREFIX [--via NH] [--interface IF]              stop keeping it; the route stays
 
-The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db.
+Every command takes --help (it prints the help and does nothing else); JSON output: docs/json.md.
+The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db; only
+'host init' and 'cluster create' create it.
 """
 
 
@@ -150,10 +192,10 @@ COMMANDS = CommandTable(
         "add-route": operations.cmd_add_route,
         "delete-route": operations.cmd_delete_route,
         "change-route": operations.cmd_change_route,
-        "connect": operations.interface_command(connected=True),
-        "disconnect": operations.interface_command(connected=False),
-        "enable": operations.interface_command(enabled=True),
-        "disable": operations.interface_command(enabled=False),
+        "connect": operations.interface_command("connect", "plug the cable in", connected=True),
+        "disconnect": operations.interface_command("disconnect", "pull the cable", connected=False),
+        "enable": operations.interface_command("enable", "enable the adapter", enabled=True),
+        "disable": operations.interface_command("disable", "disable the adapter", enabled=False),
         "set-metric": operations.cmd_set_metric,
         "set-promote": operations.cmd_set_promote,
         "flush-gateways": operations.cmd_flush,
@@ -171,6 +213,8 @@ COMMANDS = CommandTable(
         "adopt": keeper_adopt.cmd_adopt,
         "release": keeper_adopt.cmd_release,
         "reg": reg.cmd_reg,
+        "export": bulk.cmd_export,
+        "import": bulk.cmd_import,
         "cluster": cluster.cmd_cluster,
     },
     help=HELP,

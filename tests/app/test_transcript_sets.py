@@ -34,3 +34,9 @@ def test_own_transcripts_cover_every_profile_and_tool() -> None:
         tools |= {step.text.split()[0].lower() for step in transcript.steps if step.is_command}
     assert profiles == {"hotfix", "prehotfix", "linux"}
     assert {"route", "netsh", "ipconfig"} <= tools
+
+
+def test_the_defect_report_has_our_own_transcript_on_every_profile() -> None:
+    """The defect report's scenario runs from a plain clone: our own transcripts, one per profile."""
+    own = {parse(p).header["profile"] for p in OWN_HOSTS if p.name.startswith("kb-default-route.")}
+    assert own == {"hotfix", "prehotfix", "linux"}

@@ -199,10 +199,10 @@ def test_add_adapter_command():
     out = run(c, ["add-adapter", "Net", "N2=Backup", "--remap"])
     assert out.stdout == "network Net: N2 remapped to interface 13 (Backup), was interface 12\n"
     for words, message in [
-        (["Net"], "expected NETWORK NODE=INTERFACE"),
+        (["Net"], "the following arguments are required: NODE=INTERFACE"),
         (["Net", "N2"], "expected NODE=INTERFACE"),
         (["Net", "N2=11", "n2=12"], "given twice"),
-        (["Net", "N2=11", "--force"], "unrecognized option '--force'"),
+        (["Net", "N2=11", "--force"], "unrecognized arguments: --force"),
     ]:
         out = run(c, ["add-adapter", *words])
         assert out.exit == 2 and message in out.stderr, out.stderr

@@ -79,15 +79,29 @@ def test_disabled_adapter_is_not_listed(sh) -> None:
 def test_all(sh) -> None:
     sh.host.apply(op.SetInterface(12, dhcp=True))
     lines = sh.ok("ipconfig /ALL").splitlines()
-    assert lines[6:14] == [
+    # One empty line after the title, then the host block (Windows 7 / Server 2008 captures).
+    assert lines[:8] == [
+        "",
+        "Windows IP Configuration",
+        "",
+        f"   Host Name . . . . . . . . . . . . : {sh.host.name}",
+        "   Primary Dns Suffix  . . . . . . . :",
+        "   Node Type . . . . . . . . . . . . : Hybrid",
+        "   IP Routing Enabled. . . . . . . . : No",
+        "   WINS Proxy Enabled. . . . . . . . : No",
+    ]
+    assert lines[11:22] == [
         "   Connection-specific DNS Suffix  . :",
         "   Description . . . . . . . . . . . : Intel(R) PRO/1000 MT Network Connection",
         "   Physical Address. . . . . . . . . : 00-15-5D-01-02-03",
         "   DHCP Enabled. . . . . . . . . . . : No",
+        "   Autoconfiguration Enabled . . . . : Yes",
         "   Link-local IPv6 Address . . . . . : fe80::215:5dff:fe01:203%11(Preferred)",
         "   IPv4 Address. . . . . . . . . . . : 192.168.0.20(Preferred)",
         "   Subnet Mask . . . . . . . . . . . : 255.255.255.0",
         "   Default Gateway . . . . . . . . . :",
+        "   NetBIOS over Tcpip. . . . . . . . : Enabled",
+        "",
     ]
     assert "   DHCP Enabled. . . . . . . . . . . : Yes" in lines
     assert sh.ok("ipconfig -all") == sh.ok("ipconfig /all")

@@ -50,12 +50,20 @@ def test_the_spec_abbreviations_work(sh) -> None:
     assert sh.ok("netsh INT IP SH AD") == text
 
 
-def test_unknown_or_ambiguous_words_are_not_found(sh) -> None:
-    assert (
-        sh("netsh i ipv4 show addresses") == "The following command was not found: i ipv4 show addresses.\n\n"
-    )
-    assert sh("netsh int ipv show int").startswith("The following command was not found: int ipv show int.")
-    assert sh("netsh int ipv4 s int").startswith("The following command was not found")
+def test_command_words_take_the_first_command_they_begin(sh) -> None:
+    """netsh resolves a command word to the first command, in its table order, that the word begins
+    (issue 14: `netsh i i sh con "Ethernet"` works on Windows)."""
+    assert sh.ok("netsh i ipv4 show addresses") == sh.ok("netsh interface ipv4 show addresses")
+    assert sh.ok("netsh int ipv show int") == sh.ok("netsh interface ipv4 show interfaces")
+    assert sh.ok("netsh i i sh con 11") == sh.ok("netsh interface ipv4 show config 11")
+    assert sh.ok("netsh i i show in") == sh.ok("netsh interface ipv4 show interfaces")
+    sh.ok("netsh i i se a 11 s 10.1.1.20 255.255.255.0")
+    assert [str(a) for a in sh.host.addresses_of(11, 4)] == ["10.1.1.20/24"]
+    # `s` is `set` (set comes before show): `set interface` without a setting is a syntax error.
+    assert sh("netsh int ipv4 s int 11").startswith("The syntax supplied for this command is not valid.")
+
+
+def test_unknown_words_are_not_found(sh) -> None:
     assert sh("netsh int ipv4 show").startswith("The following command was not found")
     assert sh("netsh int ipv4 show bogus").startswith("The following command was not found")
 
@@ -280,9 +288,11 @@ def test_show_interfaces_layout(sh) -> None:
         "  1          50  4294967295  connected     Loopback Pseudo-Interface 1",
         " 11          10        1500  connected     Local Area Connection 1",
         " 12          20        1500  disconnected  Local Area Connection 2",
+        "",
     ]
     assert sh.ok("netsh int ipv6 sh in 12").splitlines()[3:] == [
-        " 12          20        1500  disconnected  Local Area Connection 2"
+        " 12          20        1500  disconnected  Local Area Connection 2",
+        "",
     ]
 
 
@@ -294,7 +304,7 @@ def test_show_route_layout(sh) -> None:
     assert "No       Manual    1    0.0.0.0/0                  11  192.168.0.1" in lines
     assert "No       System    256  192.168.0.0/24             11  Local Area Connection 1" in lines
     stored = sh.ok("netsh int ipv4 show route store=persistent").splitlines()
-    assert stored[3:] == ["No       Manual    1    0.0.0.0/0                   0  192.168.0.1"]
+    assert stored[3:] == ["No       Manual    1    0.0.0.0/0                   0  192.168.0.1", ""]
 
 
 def test_show_addresses_and_config(sh) -> None:
@@ -309,9 +319,10 @@ def test_show_addresses_and_config(sh) -> None:
         "    Default Gateway:                      192.168.0.1",
         "    Gateway Metric:                       256",
         "    InterfaceMetric:                      10",
+        "",
     ]
     config = sh.ok("netsh int ip sh config 11").splitlines()
-    assert config[: len(block)] == block and len(config) == len(block) + 3
+    assert config[: len(block) - 1] == block[:-1] and len(config) == len(block) + 3
     everyone = sh.ok("netsh int ip sh ad")
     assert everyone.index("Local Area Connection 2") < everyone.index("Loopback Pseudo-Interface 1")
 
@@ -326,6 +337,7 @@ def test_address_tables(sh) -> None:
         *netsh.ADDRESS_TABLE_HEADER,
         "Other      Preferred     infinite   infinite fe80::215:5dff:fe01:203%11",
         "Manual     Preferred     infinite   infinite 2001:db8::5",
+        "",
     ]
     sh.ok("netsh int ipv4 add address 11 192.168.0.20/24")
     ip4 = sh.ok("netsh int ipv4 show ipaddresses").splitlines()

@@ -74,7 +74,7 @@ def test_metric_shows_in_show_interfaces_and_route_print(sh) -> None:
     assert sh.host.interfaces[11].metric == 7
     assert sh.host.profile.interface_metric(sh.host.interfaces[11]) == 7
     table = sh.ok("netsh interface ipv4 show interfaces 11").splitlines()
-    assert table[-1] == " 11           7        1500  connected     Local Area Connection 1"
+    assert table[-2:] == [" 11           7        1500  connected     Local Area Connection 1", ""]
     rows = sh.ok("route print -4 10.*").splitlines()
     assert "         10.0.0.0        255.0.0.0      192.168.0.1     192.168.0.20     10" in rows
     rows = sh.ok("route print -4 192.168.0.0").splitlines()
@@ -105,7 +105,7 @@ def test_metric_decides_between_two_default_routes(sh) -> None:
 def test_ipv6_context_sets_the_same_interface_metric(sh) -> None:
     assert sh.ok("netsh interface ipv6 set interface 11 metric=30") == OK
     assert " 11    286 fe80::/64                On-link" in sh.ok("route print -6").splitlines()
-    assert sh.ok("netsh interface ipv4 show interfaces 11").splitlines()[-1].startswith(" 11          30 ")
+    assert sh.ok("netsh interface ipv4 show interfaces 11").splitlines()[-2].startswith(" 11          30 ")
 
 
 def test_setting_the_same_value_again_is_ok(sh) -> None:
@@ -131,7 +131,7 @@ def test_metric_and_mtu_together(sh) -> None:
     assert sh.ok("netsh interface ipv4 set interface 12 metric=15 mtu=9000") == OK
     iface = sh.host.interfaces[12]
     assert (iface.metric, iface.mtu) == (15, 9000)
-    assert sh.ok("netsh interface ipv4 show interfaces 12").splitlines()[-1] == (
+    assert sh.ok("netsh interface ipv4 show interfaces 12").splitlines()[-2] == (
         " 12          15        9000  connected     Local Area Connection 2"
     )
 

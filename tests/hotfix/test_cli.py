@@ -159,7 +159,7 @@ def test_check_inventory_stdin_bytes(capsys, monkeypatch, win7_affected_inventor
     [
         ([*W7, "--file", "tcpip.sys=6.1.7601"], "malformed file version '6.1.7601'"),
         ([*W7, "--file", "tcpip.sys=6.1.7600.16385"], "host is at SP1"),
-        ([*W7, "--file", "tcpip.sys=6.1.7601.24000"], "neither the GDR"),
+        ([*W7, "--file", "tcpip.sys=6.1.7601.15000"], "below the GDR branch"),
         ([*W7, "--file", "tcpip.sys"], "--file expects NAME=VERSION"),
         ([*W7, "--file", "=6.1.7601.1"], "--file expects NAME=VERSION"),
         (W7, "tcpip.sys's version is required"),
@@ -289,3 +289,24 @@ def test_bare_name_and_path_are_the_same_file(capsys) -> None:
     )
     assert status == 0
     assert path in out  # the repeat with a path is the one kept
+
+
+# -- a fully updated host: later GDR, later LDR, and the rollups' single branch ------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "status", "fragment"),
+    [
+        (
+            "6.1.7601.24214",
+            0,
+            "6.1.7601.24214 (rollup) current",
+        ),  # 2018 rollup, from the LDR line
+        ("6.1.7601.23505", 0, "6.1.7601.23505 (LDR)   current"),  # LDR went on into 23xxx
+        ("6.1.7601.19135", 1, "6.1.7601.19135 (GDR)   older"),  # GDR never took the fix
+    ],
+)
+def test_later_updates_of_windows_7_are_judged(capsys, version: str, status: int, fragment: str) -> None:
+    code, out, err = run(capsys, [*W7, "--file", f"tcpip.sys={version}"])
+    assert (code, err) == (status, "")
+    assert fragment in out

@@ -266,8 +266,13 @@ def test_family_mismatch_is_bad_input() -> None:
 
 
 def test_unknown_branch_is_bad_input() -> None:
-    with pytest.raises(UnclassifiableVersionError, match="tcpip.sys: version 6.1.7601.24000"):
-        check(facts("Windows 7", 1, "x64", tcpip_sys="6.1.7601.24000"))
+    with pytest.raises(UnclassifiableVersionError, match="tcpip.sys: version 6.1.7601.15000"):
+        check(facts("Windows 7", 1, "x64", tcpip_sys="6.1.7601.15000"))
+
+
+def test_a_later_rollup_carries_the_fix() -> None:
+    verdict = check(facts("Windows 7", 1, "x64", tcpip_sys="6.1.7601.24214"))
+    assert verdict.reason.startswith("carries the fix: every checked file is a later rollup's")
 
 
 def test_malformed_version_is_bad_input_even_for_other_products() -> None:

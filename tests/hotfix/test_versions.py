@@ -46,15 +46,21 @@ def test_classify(text: str, family: Family, sp: int, level: str, branch: Branch
         (20000, Branch.LDR),
         (21000, Branch.LDR),
         (22999, Branch.LDR),
+        (19000, Branch.GDR),
+        (19999, Branch.GDR),
+        (23000, Branch.LDR),
+        (23999, Branch.LDR),
+        (24000, Branch.ROLLUP),
+        (24545, Branch.ROLLUP),
     ],
 )
 def test_branch_boundaries(revision: int, branch: Branch) -> None:
     assert classify_version(f"6.1.7601.{revision}").branch is branch
 
 
-@pytest.mark.parametrize("revision", [15999, 19000, 19999, 23000, 24545])
-def test_revision_outside_both_branches_is_unclassifiable(revision: int) -> None:
-    with pytest.raises(UnclassifiableVersionError, match="neither the GDR"):
+@pytest.mark.parametrize("revision", [0, 15999])
+def test_revision_below_every_branch_is_unclassifiable(revision: int) -> None:
+    with pytest.raises(UnclassifiableVersionError, match="below the GDR branch"):
         classify_version(f"6.1.7601.{revision}")
 
 

@@ -134,6 +134,7 @@ def test_cli_selects_clusters(state, tmp_path):
     assert cli(state, "delete", "D")[0] == 0
     assert cli(state, "node")[0] == 0
     empty = tmp_path / "empty.db"
+    HostStore(empty).close()  # a state file without clusters (a missing file is another error)
     status, out = cli(empty, "group")
     assert status == 1 and "no cluster yet" in out
 

@@ -72,8 +72,7 @@ def views(host: Host) -> dict[str, object]:
         route = host.lookup(probe)
         lookups.append((probe, route, host.source_address(route) if route is not None else None))
     seen["lookups"] = lookups
-    # native.explain_lookup is left out: its "not ..." lines follow the table's iteration order and
-    # compare routes by identity (see the xfail test below); the decision it explains is compared.
+    # native.explain_lookup is compared by its own test below (rivals by key, in a fixed order).
     seen["addresses"] = {i: host.addresses_of(i) for i in sorted(host.interfaces)}
     seen["interfaces"] = sorted(host.interfaces.items())
     seen["table"] = sorted((r.key, r) for r in host.table)
@@ -149,12 +148,6 @@ def test_copy_and_store_round_trips_match_the_live_host(profile, ops):
         assert views(other) == expected, f"{what} differs from the live host after {last}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="frontends/native.py explain_lookup lists rivals in the table's iteration order (insertion "
-    "order live, key order once loaded) and compares routes by identity (`r is not route`), so the "
-    "chosen route can appear as its own rival",
-)
 def test_explain_lookup_reads_the_same_on_a_loaded_host(tmp_path):
     live = properties.fresh("linux")
     store = HostStore(tmp_path / "state.db")

@@ -156,7 +156,7 @@ def test_v1_file_is_migrated_in_place_and_loads_unchanged(tmp_path: Path) -> Non
     orders = {h.name: v1_load_order(path, h.name) for h in hosts}
     store = HostStore(path)
     version = store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-    assert int(version) == SCHEMA_VERSION == 2
+    assert int(version) == SCHEMA_VERSION == 3
     assert store.integrity_ok()
     for host in hosts:
         with store.transaction() as tx:

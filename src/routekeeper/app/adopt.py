@@ -12,6 +12,7 @@ are refused rather than adopted and later restored without it.
 
 from __future__ import annotations
 
+import os
 import time
 
 from routekeeper.app.arguments import ip, parse, parser
@@ -23,7 +24,7 @@ from routekeeper.linux import codec
 from routekeeper.linux.keeper.status import describe
 from routekeeper.linux.netns import NamespaceError, has_net_admin
 from routekeeper.linux.nlsock import RtnlSocket
-from routekeeper.store.linux import LinuxRouteStore, StoredRoute
+from routekeeper.store.linux import LinuxRouteStore, StoredRoute, state_file
 
 
 def _args(name: str, args: list[str]):  # type: ignore[no-untyped-def]
@@ -110,6 +111,8 @@ def cmd_release(session: Session, args: list[str]) -> int:
     ns = _args("release", args)
     _require_linux(session, "release")
     prefix: Prefix = ns.prefix
+    if not os.path.exists(state_file(session.state_override)):
+        raise CommandFailed(f"{prefix} is not kept: no linux state file {state_file(session.state_override)}")
     with LinuxRouteStore(session.state_override, session.netns) as store:
         store.begin()
         try:

@@ -8,6 +8,7 @@ fail. `create`, `list` and `delete` make or remove clusters rather than use one.
 
 from __future__ import annotations
 
+from routekeeper.app.arguments import HELP_WORDS, parse, parser
 from routekeeper.app.errors import CommandFailed
 from routekeeper.app.session import Session
 from routekeeper.app.tools import emit
@@ -16,17 +17,47 @@ from routekeeper.core.cluster.errors import ClusterRefused
 from routekeeper.core.cluster.members import NodeState
 from routekeeper.core.cluster.model import Cluster
 from routekeeper.frontends import cluster as cluster_exe
+from routekeeper.frontends import native
+from routekeeper.frontends.base import HelpRequested
 from routekeeper.store import clusters as cluster_store
 from routekeeper.store.hosts import HostStore, Transaction
+
+HELP = """\
+usage: routekeeper cluster [[/cluster:]NAME] COMMAND ...
+
+Making clusters:
+  create NAME | list | delete NAME
+  add-node NODE [--profile P]          add-network NAME SUBNET/LEN NODE=IF...
+  add-adapter NETWORK NODE=IF... [--remap]
+  add-group G [--preferred N1,N2] [--possible N1,N2]
+  add-ip-resource R --group G --network NET --address A --mask M
+cluster.exe syntax:
+  group ["G" /moveto:NODE | /online | /offline | /status | /listowners | /setowners:N1,N2]
+  resource ["R" /online | /offline | /priv [Name=Value...] | /listowners | /addowner:N]
+  node [N /pause | /resume | /status]      network [NET /status]
+routekeeper's own:
+  fail NODE | restore NODE | show [--json] | log [--all] [--node N] [--address A] [--times] [--json]
+  whatif <cluster command>               what it would change on every node, keeping nothing
+
+'routekeeper cluster COMMAND --help' describes one of routekeeper's own commands.
+"""
+MANAGE = {
+    "create": "make an empty cluster",
+    "list": "the clusters in the state file",
+    "delete": "remove a cluster (and its nodes' hosts)",
+}
 
 
 def cmd_cluster(session: Session, args: list[str]) -> int:
     """`routekeeper cluster ARGS`: writes stdout/stderr, returns the exit status."""
+    if args and args[0] in (*HELP_WORDS, "help", "/?"):
+        raise HelpRequested(HELP)
     selection = cluster_exe.select_cluster(args)
     words = selection.args
-    store = session.store()
+    cluster_exe.native_help(words)  # before any cluster is looked for: help needs none
     if words and words[0].lower() in cluster_exe.CLI_ONLY:
-        return _manage(session, store, words)
+        return _manage(session, words)
+    store = session.store()
     command = session.command_text or " ".join(["cluster", *args])
     with_history = bool(words) and words[0].lower() == "log"
     with cluster_unit(store, lambda tx: pick_cluster(tx, selection.name), with_history, command) as unit:
@@ -52,18 +83,26 @@ def pick_cluster(tx: Transaction, name: str | None) -> str:
     raise CommandFailed(f"A cluster name must be specified ({', '.join(names)}): cluster /cluster:NAME ...")
 
 
-def _manage(session: Session, store: HostStore, words: list[str]) -> int:
+def _manage(session: Session, words: list[str]) -> int:
     """`cluster create NAME`, `cluster list`, `cluster delete NAME`."""
+    sub = words[0].lower()
+    p = parser(f"cluster {sub}", MANAGE[sub])
+    if sub == "list":
+        p.add_argument("--json", action="store_true", help="as JSON (docs/json.md)")
+    else:
+        p.add_argument("name", metavar="NAME")
+    ns = parse(p, words[1:])
+    session.creates_state = sub == "create"
+    store = session.store()
     with store.transaction() as tx:
-        sub, rest = words[0].lower(), words[1:]
         if sub == "list":
-            for name in cluster_store.cluster_names(tx):
-                session.out.write(f"{name}\n")
+            names = cluster_store.cluster_names(tx)
+            if ns.json:
+                session.out.write(native.to_json({"clusters": names}))
+            else:
+                session.out.write("".join(f"{name}\n" for name in names))
             return 0
-        if len(rest) != 1:
-            session.err.write(f"routekeeper: cluster {sub}: expected one cluster NAME\n")
-            return 2
-        name = rest[0]
+        name = ns.name
         if sub == "delete":
             found = cluster_store.find_cluster(tx, name)
             if found is None or not cluster_store.delete_cluster(tx, found):

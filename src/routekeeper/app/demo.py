@@ -2,21 +2,25 @@
 
 Two fresh in-memory hosts (nothing saved, nothing needed: no root, no network), one `prehotfix` and one
 `hotfix`, receive the same four commands. After each step the demo says what happened to the manual
-default route and why; at the end it shows both IPv4 tables next to each other, then what the keeper
-does for the pre-hotfix host.
+default route and why; at the end it shows both IPv4 tables (next to each other on a terminal wide
+enough, one after the other otherwise: everything fits 80 columns), what the keeper does for the
+pre-hotfix host, and a one-line verdict.
 """
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import TextIO
 
-from routekeeper.app.session import Session
+from routekeeper.app.arguments import no_arguments
+from routekeeper.app.session import Session, command_text
 from routekeeper.core import operations as op
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
 from routekeeper.core.keeper import keep
 from routekeeper.core.values import Interface, Prefix, parse_mac
-from routekeeper.frontends.base import UsageError, tokenize
+from routekeeper.frontends.base import tokenize
 from routekeeper.frontends.registry import run_tool
 
 ADAPTER = Interface(
@@ -55,11 +59,35 @@ def default_route_fate(host: Host, events: list[Event]) -> str:
     return "active (unchanged)" if active else "absent from the active table, still in the persistent store"
 
 
+NARROW = 80  # what every line fits when the tables are stacked
+TABLE = 77  # a `route print` line is 75 characters; two of them side by side need 2 * 77 + 2
+
+
 def route_print(host: Host) -> list[str]:
-    return run_tool(host, ["route", "print", "-4"]).stdout.splitlines()
+    lines = run_tool(host, ["route", "print", "-4"]).stdout.splitlines()
+    return _mark_inactive(host, lines)
 
 
-def side_by_side(left: list[str], right: list[str], titles: tuple[str, str], width: int = 77) -> list[str]:
+def _mark_inactive(host: Host, lines: list[str]) -> list[str]:
+    """Flag a persistent route that is not in the active table: `route print` itself does not say."""
+    if "Persistent Routes:" not in lines:
+        return lines
+    start = lines.index("Persistent Routes:")
+    active = {(r.prefix, r.nexthop) for r in host.table if r.manual}
+    dormant = {
+        (str(p.prefix.address), str(p.nexthop))
+        for p in host.persistent.values()
+        if (p.prefix, p.nexthop) not in active and p.prefix.version == 4
+    }
+    marked = list(lines)
+    for i in range(start + 2, len(lines)):
+        cols = lines[i].split()
+        if len(cols) == 4 and (cols[0], cols[2]) in dormant:
+            marked[i] = lines[i] + "  <- not active"
+    return marked
+
+
+def side_by_side(left: list[str], right: list[str], titles: tuple[str, str], width: int = TABLE) -> list[str]:
     rows = [f"{titles[0]:<{width}}  {titles[1]}", f"{'-' * (width - 2):<{width}}  {'-' * (width - 2)}"]
     for i in range(max(len(left), len(right))):
         a = left[i] if i < len(left) else ""
@@ -68,33 +96,72 @@ def side_by_side(left: list[str], right: list[str], titles: tuple[str, str], wid
     return rows
 
 
-def run_demo(out: TextIO) -> None:
+def stacked(left: list[str], right: list[str], titles: tuple[str, str]) -> list[str]:
+    return [f"{titles[0]}:", *left, "", f"{titles[1]}:", *right]
+
+
+def wrap_command(prefix: str, command: str, width: int) -> list[str]:
+    """A command line wrapped between words (a quoted name is one word), continued under itself."""
+    words = [command_text([w]) for w in tokenize(command)]
+    lines, line = [], prefix
+    for word in words:
+        if line != prefix and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = " " * len(prefix)
+        line = f"{line}{word}" if line.endswith(" ") or line == prefix else f"{line} {word}"
+    return [*lines, line]
+
+
+def run_demo(out: TextIO, columns: int = NARROW) -> None:
     hosts = {name: fresh_host(name) for name in ("prehotfix", "hotfix")}
+    wide = columns >= 2 * TABLE + 2
     w = out.write
     w("routekeeper demo: the defect report's scenario on two fresh simulated hosts\n")
-    w("  prehotfix = Windows 7 / 2008 R2 before the tcpip.sys fix;  hotfix = with the fix\n")
-    w(f"  adapter: [{ADAPTER.index}] {ADAPTER.name} ({ADAPTER.description}, 1 Gb/s)\n\n")
+    w("  prehotfix = Windows 7 / 2008 R2 before the tcpip.sys fix\n")
+    w("  hotfix    = the same with the fix\n")
+    w(f"  adapter:   [{ADAPTER.index}] {ADAPTER.name}, 1 Gb/s\n")
+    w(f"             {ADAPTER.description}\n\n")
     for number, command in enumerate(STEPS, start=1):
-        w(f"Step {number}: C:\\> {command}\n")
+        for line in wrap_command(f"Step {number}  C:\\> ", command, NARROW):
+            w(line + "\n")
         for name, host in hosts.items():
             host.journal.clear()
             result = run_tool(host, tokenize(command))
             printed = (result.stdout + result.stderr).strip()
-            shown = f"  (printed: {printed})" if printed else ""
-            w(f"  {name:<10} default route: {default_route_fate(host, host.journal)}{shown}\n")
+            fate = default_route_fate(host, host.journal) + (f" (printed: {printed})" if printed else "")
+            for line in textwrap.wrap(
+                f"{name:<10} default route: {fate}",
+                NARROW,
+                initial_indent="  ",
+                subsequent_indent=" " * 13,
+                break_on_hyphens=False,
+            ):
+                w(line + "\n")
         w("\n")
     w("Final tables, C:\\> route print -4 on each host:\n\n")
-    for line in side_by_side(
-        route_print(hosts["prehotfix"]), route_print(hosts["hotfix"]), ("prehotfix", "hotfix")
-    ):
+    tables = route_print(hosts["prehotfix"]), route_print(hosts["hotfix"])
+    titles = ("prehotfix", "hotfix")
+    for line in side_by_side(*tables, titles) if wide else stacked(*tables, titles):
         w(line + "\n")
     pre = hosts["prehotfix"]
+    lost = _manual(pre) != _manual(hosts["hotfix"])
     w("\nThe keeper on the prehotfix host (what `routekeeper keep` does on a real one):\n")
     actions = keep(pre)
     for action in actions:
-        w(f"  {action.operation.prefix} via {action.operation.nexthop}: {action.reason}\n")
+        text = f"{action.operation.prefix} via {action.operation.nexthop}: {action.reason}"
+        for line in textwrap.wrap(text, NARROW, initial_indent="  ", subsequent_indent="    "):
+            w(line + "\n")
     same = _manual(pre) == _manual(hosts["hotfix"])
-    w(f"  prehotfix + keeper now matches hotfix: {'yes' if same else 'NO'}\n")
+    w(f"  prehotfix + keeper now matches hotfix: {'yes' if same else 'NO'}\n\n")
+    w(verdict(lost, same) + "\n")
+
+
+def verdict(lost: bool, kept_back: bool) -> str:
+    """The demo in one line."""
+    if not lost:
+        return "Verdict: both hosts kept 0.0.0.0/0 (the defect did not show)"
+    back = "the keeper put it back" if kept_back else "the keeper did NOT put it back"
+    return f"Verdict: prehotfix lost 0.0.0.0/0; hotfix kept it; {back}"
 
 
 def _manual(host: Host) -> set[tuple]:
@@ -102,7 +169,9 @@ def _manual(host: Host) -> set[tuple]:
 
 
 def cmd_demo(session: Session, args: list[str]) -> int:
-    if args:
-        raise UsageError("demo takes no arguments")
-    run_demo(session.out)
+    no_arguments(
+        "demo", args, "the defect report's scenario on two fresh simulated hosts, before and after the fix"
+    )
+    columns = shutil.get_terminal_size((NARROW, 24)).columns if session.out.isatty() else NARROW
+    run_demo(session.out, columns)
     return 0

@@ -1,4 +1,4 @@
-"""Host transcripts (the format of shared/scenarios/README.md): one simulated host.
+"""Host transcripts (the format of docs/transcripts.md): one simulated host.
 
 `# host: profile=NAME` first; `# interface: index=N name="..." ...` adds an interface (those before the
 first command build the host and must succeed); `# reboot` reboots the host. Commands run on the host

@@ -4,9 +4,13 @@ versions call for, and `host apply-hotfix` checks the report's prerequisites bef
 
 from __future__ import annotations
 
+from contextlib import redirect_stderr, redirect_stdout
+
 from routekeeper.app.errors import CommandFailed
 from routekeeper.app.files import read_bounded
 from routekeeper.app.session import Session
+from routekeeper.core.numbers import shown
+from routekeeper.frontends.base import UsageError
 from routekeeper.hotfix import (
     HotfixInputError,
     Product,
@@ -23,6 +27,7 @@ from routekeeper.hotfix.inventory import INVENTORY_LIMIT
 from routekeeper.hotfix.verdict import Verdict
 from routekeeper.store.hosts import HostRecord
 
+MAX_OTHER_SP = 6  # no Windows release had more service packs (NT 4.0 had 6)
 PROFILE_FOR = {
     Status.FIXED: "hotfix",
     Status.AFFECTED: "prehotfix",
@@ -64,12 +69,21 @@ def facts_for_init(
         facts = HostRecord(verdict.product, verdict.sp, verdict.arch)
         return facts, chosen, f"{verdict.host}: {verdict.status.value} -> profile {chosen}"
     try:
-        product = identify_os(os_name).value if os_name else None
+        named = identify_os(os_name) if os_name else None
         level = parse_sp(sp) if sp is not None else None
+        if isinstance(named, Product) and level is not None:
+            named.effective_sp(level)  # refuses a service pack the product never had
         cpu = normalize_arch(arch).value if arch else None
     except HotfixInputError as exc:
         raise CommandFailed(str(exc)) from None
-    return HostRecord(product, level, cpu), profile or "hotfix", ""
+    if level is not None and not isinstance(named, Product) and level > MAX_OTHER_SP:
+        raise UsageError(f"--sp must be a service pack from 0 to {MAX_OTHER_SP}, not {shown(sp or '')}")
+    if named is not None and not isinstance(named, Product) and profile is None:
+        raise CommandFailed(
+            f"{named.value} is not one of the products the hotfix is for (Windows Vista, Windows 7, "
+            "Windows Server 2008, Windows Server 2008 R2): give --profile to choose how it behaves"
+        )
+    return HostRecord(named.value if named else None, level, cpu), profile or "hotfix", ""
 
 
 def apply_hotfix(current_profile: str, facts: HostRecord) -> str:
@@ -99,5 +113,7 @@ def apply_hotfix(current_profile: str, facts: HostRecord) -> str:
 
 
 def cmd_hotfix(session: Session, args: list[str]) -> int:
-    """`routekeeper hotfix check|files ...`: does a Windows host carry the fix?"""
-    return checker_cli.main(args)
+    """`routekeeper hotfix check|files ...`: does a Windows host carry the fix? (The checker prints
+    on the process's streams; here they are the session's.)"""
+    with redirect_stdout(session.out), redirect_stderr(session.err):
+        return checker_cli.main(args)

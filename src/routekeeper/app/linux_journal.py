@@ -8,6 +8,7 @@ line, so the command table keeps one entry per word.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -47,28 +48,66 @@ def _line(at: float, prefix: str, kind: str, detail: str) -> str:
     return f"{stamp}  {kind}: {prefix}: {detail}"
 
 
+def _event(at: float, prefix: str, kind: str, detail: str) -> dict[str, object]:
+    return {"at": at, "prefix": prefix, "kind": kind, "detail": detail}
+
+
 def cmd_log(session: Session, args: list[str]) -> int:
-    p = parser("log")
+    p = parser("log", "the keeper's journal: what happened to each kept route, and why")
     p.add_argument("prefix", nargs="?")
     p.add_argument("--all", action="store_true", help="accepted for the simulator's sake: all is shown")
+    p.add_argument("--json", action="store_true", help="one JSON document")
     ns = parse(p, args)
     prefix = str(Prefix.parse(ns.prefix)) if ns.prefix else None
     with _store(session) as store:
         rows = store.history(prefix)
+        path = store.path
+    if ns.json:
+        document = {"store": path, "netns": session.netns, "events": [_event(*row) for row in rows]}
+        session.out.write(json.dumps(document, indent=2) + "\n")
+        return 0
     for row in rows:
         session.out.write(_line(*row) + "\n")
     return 0
 
 
 def cmd_why(session: Session, args: list[str]) -> int:
-    p = parser("why")
+    p = parser("why", "a kept route: what is stored, what the running keeper says now, its history")
     p.add_argument("prefix")
+    p.add_argument("--json", action="store_true", help="one JSON document")
     ns = parse(p, args)
     prefix = str(Prefix.parse(ns.prefix))
     with _store(session) as store:
         kept = [s for s in store.load() if str(s.route.prefix) == prefix]
         rows = store.history(prefix)
         path = store.path
+    try:
+        answer = ask(control_path(path, session.netns), {"op": "status"}, timeout=10.0)
+    except (TimeoutError, OSError):
+        answer = None
+    now = [r for r in (answer or {}).get("routes", []) if r.get("prefix") == prefix]
+    if ns.json:
+        document = {
+            "prefix": prefix,
+            "store": path,
+            "netns": session.netns,
+            "kept": [
+                {
+                    "nexthop": str(s.route.nexthop),
+                    "interface": s.ifname,
+                    "metric": s.route.metric,
+                    "parked": s.parked,
+                    "src": str(s.prefsrc) if s.prefsrc is not None else None,
+                    "onlink": s.onlink,
+                }
+                for s in kept
+            ],
+            "keeper_running": answer is not None,
+            "now": now,
+            "events": [_event(*row) for row in rows],
+        }
+        session.out.write(json.dumps(document, indent=2) + "\n")
+        return 0
     if not kept:
         session.out.write(f"{prefix} is not a persistent route in {path}\n")
     for s in kept:
@@ -76,16 +115,10 @@ def cmd_why(session: Session, args: list[str]) -> int:
         dev = f" dev {s.ifname}" if s.ifname else ""
         parked = " (parked: not kept)" if s.parked else ""
         session.out.write(f"{prefix} via {r.nexthop}{dev} metric {r.metric}: persistent{parked}\n")
-    try:
-        answer = ask(control_path(path, session.netns), {"op": "status"}, timeout=10.0)
-    except (TimeoutError, OSError):
-        answer = None
     if answer is None:
         session.out.write("now: no routekeeper keep is running for this state file\n")
-    else:
-        for route in answer.get("routes", []):
-            if route.get("prefix") == prefix:
-                session.out.write("now: " + render(route) + "\n")
+    for route in now:
+        session.out.write("now: " + render(route) + "\n")
     for row in rows:
         session.out.write(_line(*row) + "\n")
     return 0

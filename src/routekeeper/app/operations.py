@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from routekeeper.app.arguments import Parser, ip, parse, parser
+from routekeeper.app.arguments import Parser, ip, no_arguments, number, number_type, parse, parser
 from routekeeper.app.session import Handler, Session
 from routekeeper.core import operations as op
 from routekeeper.core.events import Event
@@ -32,9 +32,12 @@ def _apply(session: Session, interface: str | None, make: Callable[[int | None],
         print_events(session, host.apply(make(idx)))
 
 
+ROUTE_METRIC = number_type("the metric", 0, 2**32 - 1)  # the profile narrows it (1..9999 on Windows)
+
+
 # ---------------------------------------------------------------------- addresses
 def cmd_add_address(session: Session, args: list[str]) -> int:
-    p = parser("add-address")
+    p = parser("add-address", "add an address to an interface")
     p.add_argument("interface")
     p.add_argument("address", help="ADDRESS/LENGTH")
     p.add_argument("--skipassource", action="store_true")
@@ -54,13 +57,11 @@ def cmd_add_address(session: Session, args: list[str]) -> int:
 
 
 def _length(text: str, address: IP) -> int:
-    if not text.isdigit() or not 0 < int(text) <= address.bits:
-        raise UsageError(f"bad prefix length {text!r}")
-    return int(text)
+    return number(text, "the prefix length", 1, address.bits)
 
 
 def cmd_delete_address(session: Session, args: list[str]) -> int:
-    p = parser("delete-address")
+    p = parser("delete-address", "delete an address from an interface")
     p.add_argument("interface")
     p.add_argument("address")
     ns = parse(p, args)
@@ -70,8 +71,8 @@ def cmd_delete_address(session: Session, args: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------- routes
-def _route_parser(name: str) -> Parser:
-    p = parser(name)
+def _route_parser(name: str, description: str) -> Parser:
+    p = parser(name, description)
     p.add_argument("prefix", help="PREFIX/LENGTH, e.g. 0.0.0.0/0 or 2001:db8::/32")
     p.add_argument("--via", help="next hop (omit for on-link)")
     p.add_argument("--interface", help="interface index or name (binds the route to it)")
@@ -79,8 +80,8 @@ def _route_parser(name: str) -> Parser:
 
 
 def cmd_add_route(session: Session, args: list[str]) -> int:
-    p = _route_parser("add-route")
-    p.add_argument("--metric", type=int)
+    p = _route_parser("add-route", "add a route (--persistent: kept across reboots)")
+    p.add_argument("--metric", type=ROUTE_METRIC)
     p.add_argument("--persistent", action="store_true")
     p.add_argument("--onlink", action="store_true", help="linux: accept a gateway that is not on-link")
     p.add_argument("--src", help="linux: preferred source address")
@@ -104,7 +105,7 @@ def cmd_add_route(session: Session, args: list[str]) -> int:
 
 
 def cmd_delete_route(session: Session, args: list[str]) -> int:
-    p = _route_parser("delete-route")
+    p = _route_parser("delete-route", "delete a route (and its persistent copy)")
     p.add_argument("--active-only", action="store_true", help="keep the persistent copy")
     ns = parse(p, args)
     prefix = Prefix.parse(ns.prefix)
@@ -119,9 +120,9 @@ def cmd_delete_route(session: Session, args: list[str]) -> int:
 
 
 def cmd_change_route(session: Session, args: list[str]) -> int:
-    p = _route_parser("change-route")
+    p = _route_parser("change-route", "change a route's next hop or metric")
     p.add_argument("--new-via")
-    p.add_argument("--metric", type=int)
+    p.add_argument("--metric", type=ROUTE_METRIC)
     ns = parse(p, args)
     if ns.new_via is None and ns.metric is None:
         raise UsageError("change-route: give --new-via and/or --metric")
@@ -141,53 +142,61 @@ def cmd_change_route(session: Session, args: list[str]) -> int:
 
 
 def cmd_flush(session: Session, args: list[str]) -> int:
+    no_arguments("flush-gateways", args, "delete every route through a gateway (route -f)")
     with session.host() as unit:
         print_events(session, unit.subject.apply(op.FlushGatewayRoutes()))
     return 0
 
 
 # ---------------------------------------------------------------------- interfaces
-def interface_command(**change: object) -> Handler:
+def interface_command(name: str, description: str, **change: object) -> Handler:
     """`connect IF`, `disable IF`, ...: one interface setting changed."""
 
     def handler(session: Session, args: list[str]) -> int:
-        if len(args) != 1:
-            raise UsageError("expected one interface (index or name)")
-        _apply(session, args[0], lambda idx: op.SetInterface(idx, **change))  # type: ignore[arg-type]
+        p = parser(name, description)
+        p.add_argument("interface", help="index or name")
+        ns = parse(p, args)
+        _apply(session, ns.interface, lambda idx: op.SetInterface(idx, **change))  # type: ignore[arg-type]
         return 0
 
     return handler
 
 
 def cmd_set_metric(session: Session, args: list[str]) -> int:
-    if len(args) != 2:
-        raise UsageError("set-metric: expected INTERFACE METRIC|auto")
+    p = parser("set-metric", "set an interface's metric, or 'auto' (from its link speed)")
+    p.add_argument("interface", help="index or name")
+    p.add_argument("metric", help="METRIC or auto")
+    ns = parse(p, args)
+    automatic = ns.metric.lower() == "auto"
+    # The profile decides which metrics an interface takes (1..9999 on Windows); the parser, what a number is.
+    metric = None if automatic else number(ns.metric, "set-metric: the metric", 0, 2**32 - 1)
     with session.host() as unit:
         host = unit.subject
-        idx = native.resolve_interface(host, args[0])
-        if args[1].lower() == "auto":
-            o = op.SetInterface(idx, automatic_metric=True)
-        elif args[1].isdigit():
-            o = op.SetInterface(idx, metric=int(args[1]))
-        else:
-            raise UsageError(f"set-metric: not a metric: {args[1]!r}")
+        idx = native.resolve_interface(host, ns.interface)
+        o = op.SetInterface(idx, automatic_metric=True) if automatic else op.SetInterface(idx, metric=metric)
         print_events(session, host.apply(o))
     return 0
 
 
 def cmd_set_promote(session: Session, args: list[str]) -> int:
-    if len(args) != 2 or args[1] not in ("on", "off"):
-        raise UsageError("set-promote: expected INTERFACE on|off")
-    on = args[1] == "on"
-    _apply(session, args[0], lambda idx: op.SetInterface(idx, promote_secondaries=on))  # type: ignore[arg-type]
+    p = parser("set-promote", "linux: whether deleting a primary address promotes a secondary")
+    p.add_argument("interface", help="index or name")
+    p.add_argument("setting", choices=("on", "off"))
+    ns = parse(p, args)
+    on = ns.setting == "on"
+    _apply(session, ns.interface, lambda idx: op.SetInterface(idx, promote_secondaries=on))  # type: ignore[arg-type]
     return 0
 
 
 # ---------------------------------------------------------------------- views
+def _view_parser(name: str, description: str) -> Parser:
+    p = parser(name, description)
+    p.add_argument("--json", action="store_true", help="as JSON (docs/json.md)")
+    return p
+
+
 def cmd_routes(session: Session, args: list[str]) -> int:
-    p = parser("routes")
-    p.add_argument("--json", action="store_true")
-    ns = parse(p, args)
+    ns = parse(_view_parser("routes", "the active table and the persistent store"), args)
     with session.host(read_only=True) as unit:
         if ns.json:
             session.out.write(native.routes_json(unit.subject))
@@ -198,37 +207,59 @@ def cmd_routes(session: Session, args: list[str]) -> int:
 
 
 def cmd_lookup(session: Session, args: list[str]) -> int:
-    p = parser("lookup")
+    p = _view_parser("lookup", "the route chosen for an address, and why")
     p.add_argument("address")
     ns = parse(p, args)
     address = ip(ns.address)
     with session.host(read_only=True) as unit:
-        lines = native.explain_lookup(unit.subject, address)
         found = unit.subject.lookup(address) is not None
-    session.out.write("\n".join(lines) + "\n")
+        if ns.json:
+            text = native.to_json(native.lookup_dict(unit.subject, address))
+        else:
+            text = "\n".join(native.explain_lookup(unit.subject, address)) + "\n"
+    session.out.write(text)
     return 0 if found else 1
 
 
 def cmd_log(session: Session, args: list[str]) -> int:
-    p = parser("log")
+    p = _view_parser("log", "the reasoned event history")
     p.add_argument("prefix", nargs="?")
     p.add_argument("--all", action="store_true", help="include system route changes")
     ns = parse(p, args)
     prefix = str(Prefix.parse(ns.prefix)) if ns.prefix else None
     with session.host(read_only=True):
         rows = session.store().log(session.host_name, prefix, ns.all)
+    if ns.json:
+        events = [native.history_dict(row) for row in rows]
+        session.out.write(native.to_json({"host": session.host_name, "events": events}))
+        return 0
     for at, command, kind, subject, reason in rows:
         session.out.write(f"{at}  {kind}: {subject}: {reason}  [{command}]\n")
     return 0
 
 
 def cmd_why(session: Session, args: list[str]) -> int:
-    p = parser("why")
+    p = _view_parser("why", "why a persistent route is or is not active")
     p.add_argument("prefix")
     ns = parse(p, args)
     prefix = Prefix.parse(ns.prefix)
     with session.host(read_only=True) as unit:
+        host = unit.subject
         history = session.store().log(session.host_name, str(prefix), everything=False)
-        lines = native.explain_why(unit.subject, prefix, history)
-    session.out.write("\n".join(lines) + "\n")
+        if ns.json:
+            persistent = [
+                native.persistent_dict(host, p) for p in host.persistent.values() if p.prefix == prefix
+            ]
+            text = native.to_json(
+                {
+                    "host": host.name,
+                    "prefix": str(prefix),
+                    "persistent": persistent,
+                    "explanation": native.explain_why(host, prefix, []),
+                    "history": [native.history_dict(row) for row in history],
+                }
+            )
+        else:
+            text = "\n".join(native.explain_why(host, prefix, history)) + "\n"
+    session.out.write(text)
     return 0

@@ -3,33 +3,38 @@ form, to and from a .reg file."""
 
 from __future__ import annotations
 
+from routekeeper.app.arguments import parse, parser, subcommand
 from routekeeper.app.errors import CommandFailed
 from routekeeper.app.files import MIB, read_bounded, write_text
 from routekeeper.app.session import Session
 from routekeeper.core import operations as op
 from routekeeper.frontends import reg
-from routekeeper.frontends.base import UsageError
+
+SUBCOMMANDS = {
+    "export": "the persistent routes as a .reg file (UTF-16, as regedit writes it), or on stdout",
+    "import": "add the persistent routes of a .reg file to the host",
+}
 
 REG_LIMIT = 128 * MIB  # a million routes export to about 90 MB (UTF-16, as regedit writes)
 
 
 def cmd_reg(session: Session, args: list[str]) -> int:
-    if not args or args[0] not in ("export", "import"):
-        raise UsageError("reg: expected 'reg export [FILE]' or 'reg import FILE'")
-    if args[0] == "export":
+    sub, rest = subcommand("reg", args, SUBCOMMANDS)
+    p = parser(f"reg {sub}", SUBCOMMANDS[sub])
+    p.add_argument("file", nargs="?" if sub == "export" else None, metavar="FILE")
+    path = parse(p, rest).file
+    if sub == "export":
         with session.host(read_only=True) as unit:
             text = reg.export(unit.subject)
-        if len(args) > 1:
-            write_text(args[1], text, encoding="utf-16")
+        if path is not None:
+            write_text(path, text, encoding="utf-16")
         else:
             session.out.write(text)
         return 0
-    if len(args) != 2:
-        raise UsageError("reg import: expected one FILE")
     try:
-        routes = reg.parse(reg.decode(read_bounded(args[1], REG_LIMIT, "a .reg file")))
+        routes = reg.parse(reg.decode(read_bounded(path, REG_LIMIT, "a .reg file")))
     except ValueError as exc:
-        raise CommandFailed(f"{args[1]}: {exc}") from None
+        raise CommandFailed(f"{path}: {exc}") from None
     with session.host() as unit:
         host = unit.subject
         for p in routes:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
+from routekeeper.app.errors import CommandFailed
 from routekeeper.app.unit import Unit, host_unit, linux_unit
 from routekeeper.core.host import Host
 from routekeeper.store.hosts import HostStore
@@ -47,10 +48,16 @@ class Session:
     netns: str | None = None
     state_override: str | None = None  # --state as given (the linux backend's own store otherwise)
     command_text: str = ""  # the command as the history records it
+    creates_state: bool = False  # only `host init` and `cluster create` may make a new state file
     _shared: _Shared = field(default_factory=_Shared, repr=False)
 
     def store(self) -> HostStore:
         if self._shared.store is None:
+            if not self.creates_state and not os.path.exists(self.state):
+                raise CommandFailed(
+                    f"no state file {self.state}: 'routekeeper host init' or 'routekeeper cluster "
+                    "create NAME' makes one (nothing else creates it)"
+                )
             self._shared.store = HostStore(self.state)
         return self._shared.store
 

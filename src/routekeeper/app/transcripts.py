@@ -8,12 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from routekeeper.app import transcript_runner
+from routekeeper.app import arguments, transcript_runner
 from routekeeper.app.cluster_transcripts import ClusterDialect
 from routekeeper.app.host_transcripts import HostDialect
 from routekeeper.app.session import CommandTable, Session
 from routekeeper.app.transcript_runner import Dialect, Transcript, TranscriptError
-from routekeeper.frontends.base import UsageError
 
 
 def dialect_of(path: str | Path, text: str | None = None) -> Dialect:
@@ -50,6 +49,8 @@ def run_files(paths: list[str], out: TextIO, commands: CommandTable) -> int:
 
 
 def cmd_scenario(session: Session, args: list[str]) -> int:
-    if not args or args[0] != "run" or len(args) < 2:
-        raise UsageError("scenario: expected 'scenario run FILE...'")
-    return run_files(args[1:], session.out, session.commands)
+    summary = "run transcripts (host or cluster) and compare their output"
+    _, rest = arguments.subcommand("scenario", args, {"run": summary})
+    p = arguments.parser("scenario run", summary)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    return run_files(arguments.parse(p, rest).files, session.out, session.commands)

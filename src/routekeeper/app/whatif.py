@@ -9,18 +9,40 @@ from __future__ import annotations
 
 import io
 
+from routekeeper.app.arguments import HELP_WORDS
 from routekeeper.app.commands import dispatch
-from routekeeper.app.session import Session
+from routekeeper.app.session import Session, command_text
+from routekeeper.core import numbers
 from routekeeper.core.events import Event, Kind
-from routekeeper.frontends.base import UsageError
+from routekeeper.frontends import native
+from routekeeper.frontends.base import HelpRequested, UsageError
 
 NOT_PREVIEWABLE = ("whatif", "scenario", "demo", "keep", "hotfix", "reg", "cluster")
 
 
+HELP = """\
+usage: routekeeper whatif [--json] COMMAND ...
+
+Run COMMAND (a Windows tool, a native operation or 'host reboot') on the host as loaded, tell what it
+would change (addresses, the active table, the persistent store), and keep nothing.
+
+options:
+  -h, --help  show this help message and exit
+  --json      the command's output and the changes as JSON (docs/json.md)
+"""
+
+
 def cmd_whatif(session: Session, args: list[str]) -> int:
+    if args and args[0] in HELP_WORDS:
+        raise HelpRequested(HELP)
+    as_json = bool(args) and args[0] == "--json"
+    if as_json:
+        args = args[1:]
     if not args:
         raise UsageError("whatif: expected a command, e.g. whatif netsh interface ipv4 delete address ...")
-    previewable = args[0] != "host" or args[1:] == ["reboot"]
+    if args[0].startswith("-"):
+        raise UsageError(f"whatif: unknown option {numbers.shown(args[0])} (only --json, before the command)")
+    previewable = args[0] != "host" or args[1:2] == ["reboot"]  # its own parser refuses the rest
     if args[0] in NOT_PREVIEWABLE or not previewable:
         raise UsageError(f"whatif: cannot preview {' '.join(args[:2])!r}")
     shown = io.StringIO()
@@ -28,11 +50,28 @@ def cmd_whatif(session: Session, args: list[str]) -> int:
         status = dispatch(session.writing_to(shown, shown), args)
         events = list(unit.subject.journal) if unit.kept else []
         unit.discard()
-    session.out.write(shown.getvalue())
-    session.out.write(f"What if: {' '.join(args)} (nothing was changed)\n")
+    if as_json:
+        session.out.write(native.to_json(whatif_dict(args, status, shown.getvalue(), events)))
+        return status
+    session.out.write(f"What if: {command_text(args)} (nothing was changed)\n")
+    printed = shown.getvalue().splitlines()
+    if printed:
+        session.out.write("It would print:\n")
+        session.out.writelines(f"  | {line}\n" for line in printed)
     for line in describe_changes(events):
         session.out.write(line + "\n")
     return status
+
+
+def whatif_dict(args: list[str], status: int, printed: str, events: list[Event]) -> dict[str, object]:
+    """`whatif --json`: the command, what it printed, its exit status and the events it would keep."""
+    return {
+        "command": command_text(args),
+        "exit": status,
+        "printed": printed,
+        "changes": [native.event_dict(e) for e in events],
+        "withdrawn": sum(1 for e in events if e.kind is Kind.ROUTE_WITHDRAWN),
+    }
 
 
 def describe_changes(events: list[Event]) -> list[str]:
@@ -53,6 +92,7 @@ def describe_changes(events: list[Event]) -> list[str]:
         elif e.kind in (Kind.ADDRESS_ADDED, Kind.ADDRESS_REMOVED) and e.address:
             sign = "+" if e.kind is Kind.ADDRESS_ADDED else "-"
             addresses.append(f"  {sign} {e.address} on interface {e.address.ifindex}: {e.reason}")
+    active = _net(active)
     lines = ["Addresses:", *(addresses or ["  unchanged"])]
     lines += ["Active table:", *(active or ["  unchanged"])]
     lines += ["Persistent store:", *(stored or ["  unchanged"])]
@@ -60,3 +100,16 @@ def describe_changes(events: list[Event]) -> list[str]:
     if lost:
         lines.append(f"{len(lost)} manual route(s) would leave the active table.")
     return lines
+
+
+def _net(lines: list[str]) -> list[str]:
+    """Drop a route that leaves and comes back (a reboot rebuilds the whole table): only what differs
+    at the end is a change. Lines are `  - ROUTE...: reason` / `  + ROUTE...: reason`."""
+
+    def key(line: str) -> tuple[str, str]:
+        return line[2], line[4:].split(": ", 1)[0]
+
+    removed = {key(x)[1] for x in lines if key(x)[0] == "-"}
+    added = {key(x)[1] for x in lines if key(x)[0] == "+"}
+    both = removed & added
+    return [x for x in lines if key(x)[1] not in both]

@@ -164,6 +164,14 @@ def link_speed_metric(speed_bps: int) -> int:
 
 LOOPBACK_INDEX = 1
 
+# Kinds of interface. `ethernet`, `wireless` (ipconfig's "Wireless LAN adapter") and `other` (its
+# "Unknown adapter": VPN drivers and the like) behave alike. Tunnel adapters (Windows 7's ISATAP, Teredo
+# and 6to4 pseudo-interfaces) carry IPv6 only, have an 8-byte physical address and no EUI-64 link-local
+# address of their own.
+ETHERNET = "ethernet"
+TUNNEL_KINDS = ("isatap", "teredo", "6to4")
+INTERFACE_KINDS = (ETHERNET, "wireless", "other", *TUNNEL_KINDS)
+
 
 @dataclass(frozen=True, slots=True)
 class Interface:
@@ -181,6 +189,14 @@ class Interface:
     loopback: bool = False
     promote_secondaries: bool = False
     dhcp: bool = False
+    kind: str = ETHERNET
+    # The link-local address the interface was given (Windows 7 draws a random identifier); None keeps
+    # the modified EUI-64 one derived from the MAC.
+    given_link_local: IP | None = None
+
+    @property
+    def tunnel(self) -> bool:
+        return self.kind in TUNNEL_KINDS
 
     @property
     def effective_metric(self) -> int:
@@ -199,8 +215,11 @@ class Interface:
         return replace(self, **changes)
 
     def link_local(self) -> IP | None:
-        """fe80::/64 + modified EUI-64 of the MAC, or None without a MAC."""
-        if not self.mac:
+        """The address given, else fe80::/64 + modified EUI-64 of the MAC; None without a MAC and for
+        a tunnel adapter (its link-local address depends on an IPv4 address it does not have)."""
+        if self.given_link_local is not None:
+            return self.given_link_local
+        if not self.mac or self.tunnel:
             return None
         octets = [int(part, 16) for part in self.mac.replace(":", "-").split("-")]
         eui = octets[:3] + [0xFF, 0xFE] + octets[3:]
@@ -208,16 +227,16 @@ class Interface:
         return IP(6, (0xFE80 << 112) | int.from_bytes(bytes(eui), "big"))
 
 
-def parse_mac(text: str) -> str:
-    """Normalise a MAC to the Windows form AA-BB-CC-DD-EE-FF."""
+def parse_mac(text: str, octets: int = 6) -> str:
+    """Normalise a physical address to the Windows form AA-BB-CC-DD-EE-FF (8 octets for a tunnel)."""
     parts = text.strip().replace(":", "-").split("-")
-    if len(parts) != 6 or not all(len(p) == 2 for p in parts):
+    if len(parts) != octets or not all(len(p) == 2 for p in parts):
         raise ValueParseError(f"not a MAC address: {text!r}")
     try:
-        octets = [int(p, 16) for p in parts]
+        values = [int(p, 16) for p in parts]
     except ValueError as exc:
         raise ValueParseError(f"not a MAC address: {text!r}") from exc
-    return "-".join(f"{o:02X}" for o in octets)
+    return "-".join(f"{o:02X}" for o in values)
 
 
 class AddressStore(Enum):

@@ -11,6 +11,15 @@ class UsageError(ValueError):
     print it as one line and exit with status 2."""
 
 
+class HelpRequested(Exception):
+    """`--help` was given: the text to print (exit 0). Raised before the command opens or changes
+    anything, so help never acts."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__("help requested")
+        self.text = text
+
+
 @dataclass
 class Output:
     """A command's result: what it printed on each stream and its exit status.
@@ -27,6 +36,15 @@ class Output:
     def __post_init__(self) -> None:
         if self.exit != 0:
             self.commit = False
+
+
+def printable(message: str, limit: int = 300) -> str:
+    """A message that echoes what a user typed, made safe for one line: control characters (newline,
+    CR, ESC) and characters that are not text are written as escapes, and it is cut at `limit`."""
+    text = "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode() for c in message
+    )
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def tokenize(line: str) -> list[str]:

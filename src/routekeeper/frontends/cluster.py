@@ -16,6 +16,7 @@ property rows) follow cluster.exe's own message templates; the wording of routek
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -40,9 +41,10 @@ from routekeeper.core.cluster.operations import (
     SetResourceProperties,
 )
 from routekeeper.core.host import Host
+from routekeeper.core.numbers import parse_int
 from routekeeper.core.profiles import PROFILES
 from routekeeper.core.values import IP, Prefix, ValueParseError
-from routekeeper.frontends.base import Output, UsageError
+from routekeeper.frontends.base import HelpRequested, Output, UsageError, printable
 
 # Win32 error codes and their system messages (winerror.h), for the refusals the core can make.
 WIN32 = {
@@ -394,8 +396,8 @@ def set_properties(current: IPProperties, values: list[str]) -> IPProperties:
                 fields[attr[name]] = IP.v4(text)
             elif name == "Network":
                 fields[attr[name]] = text
-            else:
-                fields[attr[name]] = int(text, 0)
+            else:  # a DWORD, decimal or 0x-hex; the resource checks what each property takes
+                fields[attr[name]] = parse_int(text, name, 0, 2**32 - 1, hex_ok=True)
         except (ValueParseError, ValueError):
             raise ClusterRefused(
                 ClusterError.INVALID_PARAMETER, f"{name}={text!r} is not a valid value"
@@ -494,19 +496,38 @@ EXE: dict[tuple[str, str], Handler] = {
 
 # ---------------------------------------------------------------------- native setup commands
 class _Parser(argparse.ArgumentParser):
+    """argparse that raises: a complaint is a UsageError, `--help` is HelpRequested (nothing runs)."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+        raise UsageError(printable(message))
+
+    def print_help(self, file: object = None) -> None:
+        raise HelpRequested(self.format_help())
 
 
-def _parser(name: str) -> _Parser:
-    return _Parser(prog=f"routekeeper cluster {name}", add_help=False, exit_on_error=False)
+def _parser(name: str, description: str) -> _Parser:
+    return _Parser(
+        prog=f"routekeeper cluster {name}",
+        description=description,
+        allow_abbrev=False,
+        exit_on_error=False,
+    )
+
+
+def native_help(args: list[str]) -> None:
+    """Raise HelpRequested when `args` (a native command) asks for its help: called before a cluster
+    is loaded, so help needs no cluster and does nothing."""
+    if args and args[0].lower() == "whatif" and args[1:2] in (["-h"], ["--help"]):
+        raise HelpRequested(WHATIF_HELP)
+    if args and args[0].lower() in NATIVE_PARSERS and any(a in ("-h", "--help") for a in args[1:]):
+        _parse(NATIVE_PARSERS[args[0].lower()](), args[1:])
 
 
 def _parse(p: _Parser, args: list[str]) -> argparse.Namespace:
     try:
         return p.parse_args(args)
     except argparse.ArgumentError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(printable(str(exc))) from None
 
 
 def _node_names(text: str | None) -> list[str] | None:
@@ -519,20 +540,31 @@ def _events_text(events: list[ClusterEvent], everything: bool = False) -> str:
     return "".join(f"{e}\n" for e in events if everything or e.manual)
 
 
-def native_add_node(cluster: Cluster, args: list[str]) -> Output:
-    p = _parser("add-node")
+def _add_node_parser() -> _Parser:
+    p = _parser("add-node", "add a node: a simulated host of its own")
     p.add_argument("node")
     p.add_argument("--profile", default="hotfix", choices=sorted(PROFILES))
-    ns = _parse(p, args)
+    return p
+
+
+def native_add_node(cluster: Cluster, args: list[str]) -> Output:
+    ns = _parse(_add_node_parser(), args)
     host = Host(ns.profile, name=f"{cluster.name}/{ns.node}")
     cluster.add_node(ns.node, host)
     return Output(f"added node {ns.node} (profile {ns.profile}); its stack is host {host.name}\n")
 
 
+def _add_network_parser() -> _Parser:
+    p = _parser("add-network", "add a network: a subnet, and the interface each node reaches it through")
+    p.add_argument("name")
+    p.add_argument("subnet", metavar="SUBNET/LEN")
+    p.add_argument("mappings", nargs="*", metavar="NODE=INTERFACE", help="interface index or name")
+    return p
+
+
 def native_add_network(cluster: Cluster, args: list[str]) -> Output:
-    if len(args) < 2:
-        raise UsageError("expected NAME SUBNET/LEN NODE=INTERFACE...")
-    name, subnet, mappings = args[0], args[1], args[2:]
+    ns = _parse(_add_network_parser(), args)
+    name, subnet, mappings = ns.name, ns.subnet, ns.mappings
     try:
         prefix = Prefix.parse(subnet)
     except ValueParseError as exc:
@@ -561,18 +593,21 @@ def _mappings(mappings: list[str]) -> dict[str, int | str]:
     return adapters
 
 
+def _add_adapter_parser() -> _Parser:
+    p = _parser("add-adapter", "a node reaches an existing network through an interface")
+    p.add_argument("network")
+    p.add_argument("mappings", nargs="+", metavar="NODE=INTERFACE", help="interface index or name")
+    p.add_argument("--remap", action="store_true", help="move a node that is already on the network")
+    return p
+
+
 def native_add_adapter(cluster: Cluster, args: list[str]) -> Output:
     """`add-adapter NETWORK NODE=IFINDEX|IFNAME... [--remap]`: a node (one that joined after the
     network was added, typically) reaches an existing network through that interface."""
-    remap = any(a.lower() == "--remap" for a in args)
-    words = [a for a in args if a.lower() != "--remap"]
-    unknown = [w for w in words if w.startswith("--")]
-    if unknown:
-        raise UsageError(f"unrecognized option {unknown[0]!r} (only --remap)")
-    if len(words) < 2:
-        raise UsageError("expected NETWORK NODE=INTERFACE... [--remap]")
-    adapters = _mappings(words[1:])
-    net = cluster.network(words[0])
+    ns = _parse(_add_adapter_parser(), args)
+    remap = ns.remap
+    adapters = _mappings(ns.mappings)
+    net = cluster.network(ns.network)
     before = dict(net.adapters)
     cluster.add_adapters(net.name, adapters, remap=remap)
     out = []
@@ -594,19 +629,23 @@ def native_add_adapter(cluster: Cluster, args: list[str]) -> Output:
     return Output(_lines(out))
 
 
-def native_add_group(cluster: Cluster, args: list[str]) -> Output:
-    p = _parser("add-group")
+def _add_group_parser() -> _Parser:
+    p = _parser("add-group", "add a group (its owner is the first preferred node that is up)")
     p.add_argument("group")
-    p.add_argument("--preferred", default="")
-    p.add_argument("--possible")
-    ns = _parse(p, args)
+    p.add_argument("--preferred", default="", metavar="N1,N2")
+    p.add_argument("--possible", metavar="N1,N2")
+    return p
+
+
+def native_add_group(cluster: Cluster, args: list[str]) -> Output:
+    ns = _parse(_add_group_parser(), args)
     cluster.add_group(ns.group, _node_names(ns.preferred) or [], _node_names(ns.possible))
     g = cluster.group(ns.group)
     return Output(f"added group {g.name}, owned by {g.owner}\n")
 
 
-def native_add_ip_resource(cluster: Cluster, args: list[str]) -> Output:
-    p = _parser("add-ip-resource")
+def _add_ip_resource_parser() -> _Parser:
+    p = _parser("add-ip-resource", "add an IP Address resource to a group")
     p.add_argument("resource")
     p.add_argument("--group", required=True)
     p.add_argument("--network", required=True)
@@ -615,7 +654,11 @@ def native_add_ip_resource(cluster: Cluster, args: list[str]) -> Output:
     p.add_argument("--override-address-match", action="store_true")
     p.add_argument("--netbios", type=int, default=1, choices=(0, 1, 2))
     p.add_argument("--possible")
-    ns = _parse(p, args)
+    return p
+
+
+def native_add_ip_resource(cluster: Cluster, args: list[str]) -> Output:
+    ns = _parse(_add_ip_resource_parser(), args)
     try:
         props = IPProperties(
             IP.v4(ns.address), IP.v4(ns.mask), ns.network, 0, ns.netbios, int(ns.override_address_match)
@@ -627,42 +670,83 @@ def native_add_ip_resource(cluster: Cluster, args: list[str]) -> Output:
     return Output(f"added IP Address resource {r.name} ({props.address}/{props.length}) to group {r.group}\n")
 
 
+def _node_parser(name: str, description: str) -> Callable[[], _Parser]:
+    def build() -> _Parser:
+        p = _parser(name, description)
+        p.add_argument("node")
+        return p
+
+    return build
+
+
 def native_fail(cluster: Cluster, args: list[str]) -> Output:
-    if len(args) != 1:
-        raise UsageError("expected one NODE")
-    return Output(_events_text(cluster.apply(FailNode(args[0]))))
+    ns = _parse(NATIVE_PARSERS["fail"](), args)
+    return Output(_events_text(cluster.apply(FailNode(ns.node))))
 
 
 def native_restore(cluster: Cluster, args: list[str]) -> Output:
-    if len(args) != 1:
-        raise UsageError("expected one NODE")
-    return Output(_events_text(cluster.apply(RestoreNode(args[0]))))
+    ns = _parse(NATIVE_PARSERS["restore"](), args)
+    return Output(_events_text(cluster.apply(RestoreNode(ns.node))))
 
 
-def native_log(cluster: Cluster, args: list[str]) -> Output:
-    p = _parser("log")
+def _log_parser() -> _Parser:
+    p = _parser("log", "the cluster's reasoned event history")
     p.add_argument("--all", action="store_true", help="include system route changes")
     p.add_argument("--node")
     p.add_argument("--address")
     p.add_argument("--times", action="store_true", help="show when, and by which command")
-    ns = _parse(p, args)
+    p.add_argument("--json", action="store_true", help="as JSON (docs/json.md)")
+    return p
+
+
+def native_log(cluster: Cluster, args: list[str]) -> Output:
+    ns = _parse(_log_parser(), args)
     node = cluster.node(ns.node).name if ns.node else None
     ip = IP.v4(ns.address) if ns.address else None
     lines = []
+    chosen = []
     for e in cluster.history:
         if not (ns.all or e.manual) or (node and e.node != node):
             continue
         if ip is not None and str(ip) not in e.subject.split("/")[0].split():
             continue
+        chosen.append(e)
         stamp = f"{e.at}  " if ns.times and e.at else ""
         command = f"  [{e.command}]" if ns.times and e.command else ""
         lines.append(f"{stamp}[{e.step}] {e}{command}")
+    if ns.json:
+        return Output(_json({"cluster": cluster.name, "events": [cluster_event_dict(e) for e in chosen]}))
     return Output(_lines(lines))
 
 
+def cluster_event_dict(e: ClusterEvent) -> dict[str, object]:
+    return {
+        "seq": e.seq,
+        "step": e.step,
+        "kind": e.kind.value,
+        "at": e.at or None,
+        "command": e.command or None,
+        "node": e.node,
+        "text": str(e),
+        "subject": e.subject,
+        "reason": e.reason,
+        "manual": e.manual,
+    }
+
+
+def _json(data: dict[str, object]) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _show_parser() -> _Parser:
+    p = _parser("show", "the cluster: nodes, networks, groups and their resources")
+    p.add_argument("--json", action="store_true", help="as JSON (docs/json.md)")
+    return p
+
+
 def native_show(cluster: Cluster, args: list[str]) -> Output:
-    if args:
-        raise UsageError("show takes no arguments")
+    if _parse(_show_parser(), args).json:
+        return Output(_json(cluster_dict(cluster)))
     out = [f"Cluster {cluster.name}"]
     for n in cluster.nodes.values():
         out.append(
@@ -687,7 +771,64 @@ def native_show(cluster: Cluster, args: list[str]) -> Output:
     return Output(_lines(out))
 
 
+def cluster_dict(cluster: Cluster) -> dict[str, object]:
+    """`cluster show --json`: what `cluster show` prints, as data."""
+    groups = []
+    for g in cluster.groups.values():
+        resources = []
+        for r in cluster.resources_of(g.name):
+            p = r.properties
+            resources.append(
+                {
+                    "name": r.name,
+                    "state": r.state.value,
+                    "address": f"{p.address}/{p.length}",
+                    "network": p.network,
+                    "node": r.plumbed.node if r.plumbed else None,
+                    "interface": r.plumbed.ifindex if r.plumbed else None,
+                }
+            )
+        groups.append(
+            {
+                "name": g.name,
+                "status": cluster.group_status(g.name),
+                "owner": g.owner,
+                "preferred": list(g.preferred),
+                "possible": list(g.possible) if g.possible is not None else None,
+                "resources": resources,
+            }
+        )
+    return {
+        "cluster": cluster.name,
+        "nodes": [
+            {
+                "name": n.name,
+                "id": n.node_id,
+                "state": n.state.value,
+                "profile": n.host.profile.name,
+                "host": n.host.name,
+            }
+            for n in cluster.nodes.values()
+        ],
+        "networks": [
+            {"name": net.name, "prefix": str(net.prefix), "adapters": dict(net.adapters)}
+            for net in cluster.networks.values()
+        ],
+        "groups": groups,
+    }
+
+
+WHATIF_HELP = """\
+usage: routekeeper cluster whatif CLUSTER-COMMAND ...
+
+What a cluster command (group /moveto /online /offline, resource /online /offline /priv, node /pause
+/resume, fail, restore) would change, on every node; nothing is kept.
+"""
+
+
 def native_whatif(cluster: Cluster, args: list[str]) -> Output:
+    if args and args[0] in ("-h", "--help"):
+        raise HelpRequested(WHATIF_HELP)
     if not args:
         raise UsageError('expected a cluster command, e.g. whatif group "SQL" /moveto:NODE2')
     operation = parse_operation(cluster, args)
@@ -736,6 +877,17 @@ NATIVE_COMMANDS: dict[str, Callable[[Cluster, list[str]], Output]] = {
     "show": native_show,
 }
 READ_ONLY_NATIVE = ("log", "show", "whatif")
+NATIVE_PARSERS: dict[str, Callable[[], _Parser]] = {
+    "add-node": _add_node_parser,
+    "add-network": _add_network_parser,
+    "add-adapter": _add_adapter_parser,
+    "add-group": _add_group_parser,
+    "add-ip-resource": _add_ip_resource_parser,
+    "fail": _node_parser("fail", "a node fails: its groups move to the next preferred node that is up"),
+    "restore": _node_parser("restore", "a failed node comes back"),
+    "log": _log_parser,
+    "show": _show_parser,
+}
 
 
 # ---------------------------------------------------------------------- choosing the cluster

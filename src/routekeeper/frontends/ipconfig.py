@@ -13,15 +13,22 @@ from routekeeper.core.host import Host
 from routekeeper.core.values import Address, Interface
 from routekeeper.frontends.base import Output
 from routekeeper.frontends.render import (
+    adapter_order,
     default_routes,
     ip_text,
     lines_text,
-    listed_interfaces,
     mask_text,
     scoped,
 )
 
 # Every label is 35 characters up to its colon, as ipconfig pads them; the value follows one space on.
+HOST_NAME = "   Host Name . . . . . . . . . . . . :"
+PRIMARY_SUFFIX = "   Primary Dns Suffix  . . . . . . . :"
+NODE_TYPE = "   Node Type . . . . . . . . . . . . :"
+ROUTING = "   IP Routing Enabled. . . . . . . . :"
+WINS_PROXY = "   WINS Proxy Enabled. . . . . . . . :"
+AUTOCONFIGURATION = "   Autoconfiguration Enabled . . . . :"
+NETBIOS = "   NetBIOS over Tcpip. . . . . . . . :"
 MEDIA = "   Media State . . . . . . . . . . . :"
 SUFFIX = "   Connection-specific DNS Suffix  . :"
 DESCRIPTION = "   Description . . . . . . . . . . . :"
@@ -33,6 +40,8 @@ IPV4 = "   IPv4 Address. . . . . . . . . . . :"
 SUBNET = "   Subnet Mask . . . . . . . . . . . :"
 GATEWAY = "   Default Gateway . . . . . . . . . :"
 VALUE_COLUMN = len(GATEWAY) + 1
+# The block title of each kind of interface; every tunnel kind is a "Tunnel adapter".
+ADAPTER_TYPES = {"ethernet": "Ethernet", "wireless": "Wireless LAN", "other": "Unknown"}
 
 # Written for routekeeper after the layout of ipconfig's help; it lists what this ipconfig does.
 USAGE = """
@@ -69,15 +78,24 @@ def run(host: Host, args: list[str]) -> Output:
 
 
 def lines(host: Host, full: bool = False) -> Iterator[str]:
-    """The report: a title, then one block per adapter (the loopback is not an adapter here)."""
+    """The report: a title, with /all the host block, then one block per adapter (the loopback is not
+    an adapter here). With /all one empty line follows the title, as in every Windows 7 / Server 2008
+    capture; the plain report has two. A simulated host has no DNS suffix, routing or WINS proxy, so
+    those lines carry Windows' values for a workgroup host that does not forward."""
     yield ""
     yield "Windows IP Configuration"
     yield ""
-    for iface in listed_interfaces(host):
+    if full:
+        yield _field(HOST_NAME, host.name)
+        yield _field(PRIMARY_SUFFIX, "")
+        yield _field(NODE_TYPE, "Hybrid")
+        yield _field(ROUTING, "No")
+        yield _field(WINS_PROXY, "No")
+    for iface in adapter_order(host):
         if iface.loopback:
             continue
         yield ""
-        yield f"Ethernet adapter {iface.name}:"
+        yield f"{ADAPTER_TYPES.get(iface.kind, 'Tunnel')} adapter {iface.name}:"
         yield ""
         yield from _adapter(host, iface, full)
 
@@ -95,6 +113,7 @@ def _adapter(host: Host, iface: Interface, full: bool) -> Iterator[str]:
         yield _field(DESCRIPTION, iface.description)
         yield _field(PHYSICAL, iface.mac)
         yield _field(DHCP, "Yes" if iface.dhcp else "No")
+        yield _field(AUTOCONFIGURATION, "Yes")
     if not iface.connected:
         return
     v6: list[Address] = host.addresses_of(iface.index, 6)
@@ -111,3 +130,5 @@ def _adapter(host: Host, iface: Interface, full: bool) -> Iterator[str]:
     yield _field(GATEWAY, gateways[0] if gateways else "")
     for extra in gateways[1:]:
         yield " " * VALUE_COLUMN + extra
+    if full and not iface.tunnel:
+        yield _field(NETBIOS, "Enabled")

@@ -6,15 +6,42 @@ Everything here renders core state as text or JSON; nothing touches a store.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
+from routekeeper.core.events import Event
 from routekeeper.core.host import Host
+from routekeeper.core.numbers import NumberError, ascii_int, parse_int, shown
 from routekeeper.core.operations import RefusalCode, Refused
-from routekeeper.core.values import IP, Interface, PersistentRoute, Prefix, Route, ValueParseError, parse_mac
+from routekeeper.core.values import (
+    INTERFACE_KINDS,
+    IP,
+    TUNNEL_KINDS,
+    Address,
+    Interface,
+    PersistentRoute,
+    Prefix,
+    Route,
+    ValueParseError,
+    parse_mac,
+)
 from routekeeper.frontends.base import tokenize
 
 SPEED_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "t": 1_000_000_000_000}
-INTERFACE_KEYS = ("index", "name", "description", "mac", "speed", "metric", "mtu", "connected")
+MAX_SPEED = 10**15  # 1 Pb/s: beyond any adapter, well inside SQLite's 64-bit integers
+_SPEED = re.compile(r"[0-9]+(\.[0-9]+)?")
+INTERFACE_KEYS = (
+    "index", "name", "description", "mac", "speed", "metric", "mtu", "connected", "type", "linklocal",
+)  # fmt: skip
+# What a tunnel adapter is unless told otherwise (Windows 7 captures: `00 00 00 00 00 00 00 e0`,
+# Media disconnected, a 1280-byte MTU; a 100 kb/s pseudo-link, so interface metric 50).
+TUNNEL_MAC = "00-00-00-00-00-00-00-E0"
+TUNNEL_DESCRIPTIONS = {
+    "isatap": "Microsoft ISATAP Adapter",
+    "teredo": "Teredo Tunneling Pseudo-Interface",
+    "6to4": "Microsoft 6to4 Adapter",
+}
 
 
 class SpecError(ValueError):
@@ -22,21 +49,23 @@ class SpecError(ValueError):
 
 
 def parse_speed(text: str) -> int:
+    """`100m`, `1g`, `2.5G`, `1000000`: bits per second, from 1 b/s to 1 Pb/s (ASCII digits only)."""
     t = text.strip().lower().removesuffix("bps").removesuffix("b")
     factor = SPEED_SUFFIXES.get(t[-1:], 1) if t else 1
     number = t[:-1] if t[-1:] in SPEED_SUFFIXES else t
-    try:
-        value = float(number)
-    except ValueError:
-        raise SpecError(f"not a link speed: {text!r} (e.g. 100m, 1g)") from None
-    if value <= 0:
-        raise SpecError(f"link speed must be positive: {text!r}")
-    return int(value * factor)
+    if not _SPEED.fullmatch(number):
+        raise SpecError(f"not a link speed: {shown(text)} (e.g. 100m, 1g)")
+    value = int(Decimal(number) * factor) if len(number) <= 32 else MAX_SPEED + 1  # digits first
+    if not 1 <= value <= MAX_SPEED:
+        raise SpecError(f"link speed must be from 1 b/s to 1 Pb/s, not {shown(text)}")
+    return value
 
 
 def parse_interface_spec(words: Iterable[str]) -> Interface:
     """`index=11 name="Local Area Connection 1" description=... mac=AA-BB-.. speed=1g` (as a scenario's
-    `# interface:` line has it), already split into words or as one string."""
+    `# interface:` line has it), already split into words or as one string. `type=isatap|teredo|6to4`
+    makes a tunnel adapter; `linklocal=fe80::...` gives the interface its link-local address (Windows 7
+    draws random ones) instead of the EUI-64 one."""
     if isinstance(words, str):
         words = tokenize(words)
     fields: dict[str, str] = {}
@@ -48,45 +77,62 @@ def parse_interface_spec(words: Iterable[str]) -> Interface:
         fields[key] = value
     if "index" not in fields or "name" not in fields:
         raise SpecError("an interface needs index= and name=")
+    index = ascii_int(fields["index"], 2**31 - 1, hex_ok=True)
+    if index is None or index < 2:
+        raise SpecError(
+            f"interface index must be a number from 2 to 2147483647 (1 is the loopback), "
+            f"not {shown(fields['index'])}"
+        )
+    kind = fields.get("type", "ethernet").lower()
+    if kind not in INTERFACE_KINDS:
+        raise SpecError(f"unknown interface type {fields['type']!r} (use {', '.join(INTERFACE_KINDS)})")
+    tunnel = kind in TUNNEL_KINDS
     try:
-        index = int(fields["index"], 0)
-    except ValueError:
-        raise SpecError(f"not an interface index: {fields['index']!r}") from None
-    if not 2 <= index <= 2**31 - 1:
-        raise SpecError(f"interface index {index} out of range (2..2147483647; 1 is the loopback)")
-    try:
-        mac = parse_mac(fields["mac"]) if fields.get("mac") else ""
+        mac = parse_mac(fields["mac"], 8 if tunnel else 6) if fields.get("mac") else ""
     except ValueParseError as exc:
-        raise SpecError(str(exc)) from None
+        octets = "8 octets for a tunnel adapter" if tunnel else "6 octets"
+        raise SpecError(f"{exc} ({octets}, e.g. {TUNNEL_MAC if tunnel else '00-15-5D-01-02-03'})") from None
     metric = None
     if "metric" in fields and fields["metric"].lower() != "auto":
         metric = _int(fields["metric"], "metric", 1, 9999)
+    default_speed = 100_000 if tunnel else 1_000_000_000
     return Interface(
         index=index,
         name=fields["name"],
-        description=fields.get("description", fields["name"]),
-        mac=mac,
-        speed=parse_speed(fields["speed"]) if "speed" in fields else 1_000_000_000,
+        description=fields.get("description", TUNNEL_DESCRIPTIONS.get(kind, fields["name"])),
+        mac=mac or (TUNNEL_MAC if tunnel else ""),
+        speed=parse_speed(fields["speed"]) if "speed" in fields else default_speed,
         metric=metric,
-        mtu=_int(fields["mtu"], "mtu", 68, 2**32 - 1) if "mtu" in fields else 1500,
-        connected=fields.get("connected", "yes").lower() in ("yes", "true", "1", "connected"),
+        mtu=_int(fields["mtu"], "mtu", 68, 2**32 - 1) if "mtu" in fields else (1280 if tunnel else 1500),
+        connected=fields.get("connected", "no" if tunnel else "yes").lower()
+        in ("yes", "true", "1", "connected"),
+        kind=kind,
+        given_link_local=_link_local(fields["linklocal"]) if "linklocal" in fields else None,
     )
+
+
+def _link_local(text: str) -> IP:
+    try:
+        ip = IP.parse(text)
+    except ValueParseError:
+        raise SpecError(f"not an IPv6 address: {text!r}") from None
+    if ip.version != 6 or not ip.is_link_local:
+        raise SpecError(f"not a link-local (fe80::/10) IPv6 address: {text!r}")
+    return ip
 
 
 def _int(text: str, what: str, low: int, high: int) -> int:
     try:
-        value = int(text, 0)
-    except ValueError:
-        raise SpecError(f"not a number for {what}: {text!r}") from None
-    if not low <= value <= high:
-        raise SpecError(f"{what} {value} out of range ({low}..{high})")
-    return value
+        return parse_int(text, what, low, high, hex_ok=True)
+    except NumberError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def resolve_interface(host: Host, text: str) -> int:
     """An interface by index or by name (case-insensitive), as administrators type them."""
-    if text.isdigit() and int(text) in host.interfaces:
-        return int(text)
+    index = ascii_int(text, 2**32 - 1)
+    if index is not None and index in host.interfaces:
+        return index
     for iface in host.interfaces.values():
         if iface.name.lower() == text.lower():
             return iface.index
@@ -137,6 +183,11 @@ def sorted_routes(routes: Iterable[Route]) -> list[Route]:
     return sorted(routes, key=lambda r: (r.prefix.version, r.prefix, r.ifindex, r.nexthop))
 
 
+def to_json(data: dict[str, object]) -> str:
+    """Every view's JSON: one object, two-space indent, a newline at the end (docs/json.md)."""
+    return json.dumps(data, indent=2) + "\n"
+
+
 def routes_json(host: Host) -> str:
     data = {
         "host": host.name,
@@ -147,7 +198,79 @@ def routes_json(host: Host) -> str:
         ],
         "held": [route_dict(host, r) for r in sorted_routes(host.held.values())],
     }
-    return json.dumps(data, indent=2) + "\n"
+    return to_json(data)
+
+
+def address_dict(a: Address) -> dict[str, object]:
+    return {
+        "address": str(a.ip),
+        "length": a.length,
+        "interface": a.ifindex,
+        "skipassource": a.skipassource,
+        "store": a.store.value,
+    }
+
+
+def interface_dict(host: Host, iface: Interface) -> dict[str, object]:
+    return {
+        "index": iface.index,
+        "name": iface.name,
+        "description": iface.description,
+        "mac": iface.mac or None,
+        "speed": iface.speed,
+        "metric": iface.effective_metric,
+        "automatic_metric": iface.metric is None,
+        "mtu": iface.mtu,
+        "connected": iface.connected,
+        "enabled": iface.enabled,
+        "addresses": [address_dict(a) for a in host.addresses_of(iface.index)],
+    }
+
+
+def host_dict(host: Host) -> dict[str, object]:
+    """`host show --json`: the host, its interfaces with their addresses, and route counts."""
+    return {
+        "host": host.name,
+        "profile": host.profile.name,
+        "interfaces": [
+            interface_dict(host, i) for i in sorted(host.interfaces.values(), key=lambda i: i.index)
+        ],
+        "active_routes": len(host.table),
+        "manual_routes": sum(1 for r in host.table if r.manual),
+        "persistent_routes": len(host.persistent),
+    }
+
+
+def event_dict(e: Event) -> dict[str, object]:
+    """One event as it happens (what-if's changes): its kind, what it is about, and why."""
+    return {"kind": e.kind.value, "subject": e.subject, "reason": e.reason, "manual": e.about_manual_route}
+
+
+def history_dict(row: tuple) -> dict[str, object]:
+    """One stored event as the log keeps it: (at, command, kind, subject, reason)."""
+    at, command, kind, subject, reason = row
+    return {"at": at, "command": command, "kind": kind, "subject": subject, "reason": reason}
+
+
+def lookup_dict(host: Host, ip: IP) -> dict[str, object]:
+    """`lookup --json`: the route chosen (None: no usable route), and every other route of that prefix
+    with why it lost."""
+    route = host.lookup(ip)
+    if route is None:
+        return {"address": str(ip), "route": None, "rivals": []}
+    cost = host.cost(route)
+    rivals = []
+    for r in host.table.with_prefix(route.prefix):
+        if r.key != route.key:  # by key: a loaded table holds equal routes that are other objects
+            c = host.cost(r)
+            why = route_state(host, r) if c is None else f"metric {c} is not lower than {cost}"
+            rivals.append({**route_dict(host, r), "why_not": why})
+    return {
+        "address": str(ip),
+        "route": route_dict(host, route),
+        "interface_name": host.interfaces[route.ifindex].name,
+        "rivals": rivals,
+    }
 
 
 def routes_text(host: Host) -> Iterator[str]:
@@ -182,12 +305,13 @@ def routes_text(host: Host) -> Iterator[str]:
 
 def host_text(host: Host) -> Iterator[str]:
     yield f"Host {host.name}: profile {host.profile.name}"
-    for iface in sorted(host.interfaces.values(), key=lambda i: i.index):
+    for iface in host.interfaces.values():  # in the order they were added, as the host holds them
         metric = f"{iface.effective_metric}" + (" (automatic)" if iface.metric is None else "")
         state = "connected" if iface.connected else "disconnected"
         if not iface.enabled:
             state += ", disabled"
-        yield f"  [{iface.index}] {iface.name} — {iface.description}"
+        kind = f" ({iface.kind} tunnel)" if iface.tunnel else ""
+        yield f"  [{iface.index}] {iface.name} — {iface.description}{kind}"
         yield f"      mac {iface.mac or '-'}  speed {iface.speed}  metric {metric}  mtu {iface.mtu}  {state}"
         for a in host.addresses_of(iface.index):
             extra = " skipassource" if a.skipassource else ""
@@ -205,7 +329,12 @@ def explain_lookup(host: Host, ip: IP) -> list[str]:
     src = host.source_address(route)
     cost = host.cost(route)
     iface = host.interfaces[route.ifindex]
-    rivals = [r for r in host.table.with_prefix(route.prefix) if r is not route]
+    # Routes are values made on demand by the table, so the chosen one is told from its rivals by its
+    # key, never by identity; rivals are listed in Windows' row order (by interface, then next hop).
+    rivals = sorted(
+        (r for r in host.table.with_prefix(route.prefix) if r.key != route.key),
+        key=lambda r: (r.ifindex, r.nexthop),
+    )
     lines = [
         f"{ip}: via route {route.prefix} ({route.origin.value})",
         f"  next hop:  {'on-link' if route.on_link else route.nexthop}",

@@ -1,38 +1,50 @@
 """`netsh interface ipv4|ipv6` (Windows 7) over a core `Host`: addresses, routes, interface settings
 (metric, MTU) and the show views of spec §4.
 
-netsh resolves every word of a command, and every tag and enumerated value, by its shortest unambiguous
-prefix among its siblings (`netsh int ip sh ad`, `st=ac`). That only works if the siblings are the real
-ones, so the tables below list every command of each netsh context of Windows 7, modelled or not: a
-command that exists but is not modelled says so instead of pretending the word is unknown, and the
-abbreviations that are ambiguous on Windows stay ambiguous here.
+netsh resolves every word of a command by prefix, taking the first of its siblings, in netsh's own
+(alphabetical) table order, that the word begins: `netsh i i sh con` is `interface ipv4 show config`, as
+on Windows. Tags and enumerated values take their shortest unambiguous prefix (`st=ac`; `s=` is
+ambiguous). That only works if the siblings are the real ones, so the tables below list every command of
+each netsh context of Windows 7, modelled or not: a command that exists but is not modelled says so
+instead of pretending the word is unknown. `/?`, `?` or `help` after any command prints netsh's help for it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 from routekeeper.core import operations as op
 from routekeeper.core.batch import apply_all
 from routekeeper.core.host import Host
+from routekeeper.core.numbers import ascii_int
 from routekeeper.core.operations import RefusalCode, Refused
-from routekeeper.core.values import IP, AddressStore, Interface, Origin, Prefix, ValueParseError, unspecified
+from routekeeper.core.profiles.base import LIMITED_BROADCAST, MULTICAST_V4
+from routekeeper.core.values import (
+    IP,
+    AddressStore,
+    Interface,
+    Origin,
+    Prefix,
+    Route,
+    ValueParseError,
+    unspecified,
+)
 from routekeeper.core.values import mask_length as contiguous_length
+from routekeeper.frontends import netsh_help
 from routekeeper.frontends.base import Output
 from routekeeper.frontends.render import (
     RowOrder,
-    by_index,
+    adapter_order,
+    added_order,
     default_prefix,
     default_routes,
     find_interface,
     gateway_nexthops,
     interface_name,
     ip_text,
+    ipv4_interfaces,
     lines_text,
-    listed_interfaces,
     mask_text,
-    persistent_sort_key,
     scoped,
 )
 
@@ -160,7 +172,7 @@ TAGS: dict[tuple[int, str, str], tuple[str, ...]] = {
     (6, "show", "route"): ("level", "store"),
 }  # fmt: skip
 ALIASES = {"name": "interface", "interface": "name"}
-_DIGITS = re.compile(r"[0-9]{1,10}")
+LIFETIME_MAX = 2**32 - 1  # seconds: a DWORD (0xffffffff is `infinite`)
 
 VALUE_COLUMN = 38
 INTERFACES_HEADER = (
@@ -185,6 +197,17 @@ class NetshError(Exception):
         self.text = text
 
 
+def resolve_command(word: str, choices: tuple[str, ...]) -> str | None:
+    """netsh's rule for command words: an exact name, else the first name (in table order) the word
+    begins. `i` is `interface` at the top, `ipv4` in the interface context."""
+    w = word.lower()
+    if not w:
+        return None
+    if w in choices:
+        return w
+    return next((c for c in choices if c.startswith(w)), None)
+
+
 def resolve(word: str, choices: tuple[str, ...]) -> str | None:
     """netsh's abbreviation rule: an exact name, else the only name the word is a prefix of."""
     w = word.lower()
@@ -198,7 +221,11 @@ def resolve(word: str, choices: tuple[str, ...]) -> str | None:
 
 # ------------------------------------------------------------------------------ entry point
 def run(host: Host, args: list[str]) -> Output:
-    """`netsh interface ipv4|ipv6 VERB NOUN args`; exit 1 with netsh's message on any error."""
+    """`netsh interface ipv4|ipv6 VERB NOUN args`; exit 1 with netsh's message on any error. A help
+    request (`/?`, `?`, `help`) anywhere prints the help of the command before it and acts on nothing."""
+    help_at = next((n for n, a in enumerate(args) if a.lower() in HELP_WORDS), None)
+    if help_at is not None:
+        return _help(args[:help_at])
     try:
         family, verb, noun, rest = _command(args)
         values = parse_tags(rest, TAGS[(family, verb, noun)])
@@ -210,30 +237,57 @@ def run(host: Host, args: list[str]) -> Output:
     return Output(stdout=text)
 
 
+HELP_WORDS = ("/?", "-?", "?", "help", "/help", "-help", "/h", "-h")
+
+
+def _help(words: list[str]) -> Output:
+    """The help of the context or command `words` name (resolved as commands are); a word that names
+    nothing is netsh's "not found"."""
+    path: list[str] = []
+    for n, word in enumerate(words):
+        if n == 4:  # a command's own arguments before `/?` do not change whose help it is
+            break
+        if n == 0:
+            found = resolve_command(word, TOP)
+        elif n == 1 and path == ["interface"]:
+            found = resolve_command(word, INTERFACE_CONTEXT)
+        elif n == 2 and path[1] in ("ipv4", "ipv6"):
+            found = resolve_command(word, VERBS[4 if path[1] == "ipv4" else 6])
+        elif n == 3 and path[1] in ("ipv4", "ipv6"):
+            family = 4 if path[1] == "ipv4" else 6
+            found = resolve_command(word, NOUNS.get((family, path[2]), ()))
+        else:
+            found = None
+        if found is None:
+            return Output(stderr=f"The following command was not found: {' '.join(words)}.\n\n", exit=1)
+        path.append(found)
+    return Output(stdout=netsh_help.text(path, TOP, INTERFACE_CONTEXT, VERBS, NOUNS, TAGS))
+
+
 def _command(args: list[str]) -> tuple[int, str, str, list[str]]:
     """Resolve `interface ipv4 show addresses` (abbreviated or not) to (4, "show", "addresses")."""
     not_found = NetshError(f"The following command was not found: {' '.join(args)}.")
     if not args:
         raise NetshError(SYNTAX)
-    context = resolve(args[0], TOP)
+    context = resolve_command(args[0], TOP)
     if context is None:
         raise not_found
     if context != "interface":
         raise NetshError(NOT_SUPPORTED)
     if len(args) < 2:
         raise not_found
-    sub = "ipv4" if args[1].lower() == "ip" else resolve(args[1], INTERFACE_CONTEXT)
+    sub = resolve_command(args[1], INTERFACE_CONTEXT)
     if sub is None:
         raise not_found
     if sub not in ("ipv4", "ipv6"):
         raise NetshError(NOT_SUPPORTED)
     family = 4 if sub == "ipv4" else 6
-    verb = resolve(args[2], VERBS[family]) if len(args) > 2 else None
+    verb = resolve_command(args[2], VERBS[family]) if len(args) > 2 else None
     if verb is None:
         raise not_found
     if (family, verb) not in NOUNS:
         raise NetshError(NOT_SUPPORTED)
-    noun = resolve(args[3], NOUNS[(family, verb)]) if len(args) > 3 else None
+    noun = resolve_command(args[3], NOUNS[(family, verb)]) if len(args) > 3 else None
     if noun is None:
         raise not_found
     if (family, verb, noun) not in TAGS:
@@ -280,30 +334,55 @@ def _interface(host: Host, values: dict[str, str], tag: str) -> Interface:
     return iface
 
 
-def _ip(text: str, family: int) -> IP:
+def _ip(text: str, family: int, iface: Interface | None = None) -> IP:
+    """An address of the family. A zone (`fe80::1%12`) is taken only on an IPv6 address where an
+    interface is named, and must be that interface's index."""
+    text, sep, zone = text.partition("%")
     try:
         ip = IP.parse(text)
     except ValueParseError:
         raise NetshError(INVALID) from None
     if ip.version != family:
         raise NetshError(INVALID)
+    if sep and (family != 6 or iface is None or not (zone.isascii() and zone.isdigit())):
+        raise NetshError(INVALID)
+    if sep and int(zone) != iface.index:  # type: ignore[union-attr]
+        raise NetshError(INVALID)
     return ip
+
+
+def _unicast_address(ip: IP, length: int) -> None:
+    """An interface address must be unicast: not multicast, not the limited broadcast, not unspecified,
+    and (IPv4 below /31) neither its subnet's network nor its broadcast address. Windows refuses these
+    with ERROR_INVALID_PARAMETER (CreateUnicastIpAddressEntry)."""
+    prefix = Prefix.of(ip, length)
+    if ip.is_unspecified or ip.version == 6 and ip.value >> 120 == 0xFF:
+        raise NetshError(INVALID)
+    if ip.version == 4:
+        if MULTICAST_V4.contains(ip) or ip == LIMITED_BROADCAST.address:
+            raise NetshError(INVALID)
+        if length < 31 and ip in (prefix.address, prefix.broadcast):
+            raise NetshError(INVALID)
 
 
 def _number(values: dict[str, str], tag: str, low: int, high: int) -> int | None:
     if tag not in values:
         return None
-    text = values[tag]
-    if not _DIGITS.fullmatch(text) or not low <= int(text) <= high:
+    number = ascii_int(values[tag], high)
+    if number is None or number < low:
         raise NetshError(INVALID)
-    return int(text)
+    return number
 
 
 def _check_lifetimes(values: dict[str, str]) -> None:
     """Lifetimes are checked (`infinite` or seconds) but not modelled: addresses and routes live on."""
     for tag in LIFETIMES:
         value = values.get(tag)
-        if value is not None and resolve(value, ("infinite",)) is None and not _DIGITS.fullmatch(value):
+        if (
+            value is not None
+            and resolve(value, ("infinite",)) is None
+            and ascii_int(value, LIFETIME_MAX) is None
+        ):
             raise NetshError(SYNTAX)
 
 
@@ -317,9 +396,10 @@ def _address(values: dict[str, str], family: int) -> tuple[IP, int]:
             raise NetshError(SYNTAX)
         addr, _, length = text.partition("/")
         ip = _ip(addr, family)
-        if not _DIGITS.fullmatch(length) or int(length) > ip.bits:
+        given = ascii_int(length, ip.bits)
+        if given is None:
             raise NetshError(INVALID)
-        return ip, int(length)
+        return ip, given
     ip = _ip(text, family)
     if family == 6:
         return ip, 64
@@ -340,10 +420,11 @@ def _route_prefix(values: dict[str, str], family: int) -> Prefix:
     ip = _ip(addr, family)
     if not sep:
         return Prefix.host(ip)
-    if not _DIGITS.fullmatch(length) or int(length) > ip.bits:
+    given = ascii_int(length, ip.bits)
+    if given is None:
         raise NetshError(INVALID)
     try:
-        return Prefix(family, ip.value, int(length))
+        return Prefix(family, ip.value, given)
     except ValueParseError:
         raise NetshError(INVALID) from None
 
@@ -395,6 +476,7 @@ def _static_addresses(host: Host, iface: Interface, family: int) -> list[op.Dele
 def add_address(host: Host, family: int, values: dict[str, str]) -> str:
     iface = _interface(host, values, _iface_tag(family))
     ip, length = _address(values, family)
+    _unicast_address(ip, length)
     _unicast(values)
     _check_lifetimes(values)
     store = _store(values)
@@ -403,7 +485,7 @@ def add_address(host: Host, family: int, values: dict[str, str]) -> str:
     ops: list[op.Operation] = [op.AddAddress(iface.index, ip, length, skipassource=skip, store=kind)]
     if "gateway" in values:
         metric = _number(values, "gwmetric", 0, 9999)
-        ops.append(_gateway_route(iface, family, _ip(values["gateway"], family), metric, store))
+        ops.append(_gateway_route(iface, family, _ip(values["gateway"], family, iface), metric, store))
     elif "gwmetric" in values:
         raise NetshError(SYNTAX)
     if iface.dhcp:
@@ -426,7 +508,7 @@ def delete_address(host: Host, family: int, values: dict[str, str]) -> str:
             if not hops and "address" not in values:
                 raise NetshError(NOT_FOUND)
         else:
-            hops = [_ip(values["gateway"], family)]
+            hops = [_ip(values["gateway"], family, iface)]
         ops += _remove_gateways(iface, family, hops, store)
     if "address" in values:
         ops.append(op.DeleteAddress(iface.index, _ip(values["address"].partition("/")[0], family)))
@@ -444,7 +526,9 @@ def set_address(host: Host, family: int, values: dict[str, str]) -> str:
     gateway_text = values.get("gateway")
     if gateway_text is None and "gwmetric" in values:
         raise NetshError(SYNTAX)
-    gateway = None if gateway_text is None or gateway_text.lower() == "none" else _ip(gateway_text, family)
+    gateway = None
+    if gateway_text is not None and gateway_text.lower() != "none":
+        gateway = _ip(gateway_text, family, iface)
     metric = _number(values, "gwmetric", 0, 9999)
     old_gateways = _remove_gateways(iface, family, gateway_nexthops(host, iface.index, family), None)
     ops: list[op.Operation]
@@ -456,6 +540,7 @@ def set_address(host: Host, family: int, values: dict[str, str]) -> str:
             ops.append(op.SetInterface(iface.index, dhcp=True))
     elif "address" in values:
         ip, length = _address(values, family)
+        _unicast_address(ip, length)
         kind = AddressStore.PERSISTENT if store == "persistent" else AddressStore.ACTIVE
         ops = [
             *old_gateways,
@@ -484,7 +569,7 @@ def _iface_tag(family: int) -> str:
 def _route_common(host: Host, family: int, values: dict[str, str]) -> tuple[Prefix, Interface, IP | None]:
     prefix = _route_prefix(values, family)
     iface = _interface(host, values, "interface")
-    nexthop = _ip(values["nexthop"], family) if "nexthop" in values else None
+    nexthop = _ip(values["nexthop"], family, iface) if "nexthop" in values else None
     if _choice(values, "publish", ("no", "age", "yes"), "no") != "no":
         raise NetshError(NOT_SUPPORTED)
     _check_lifetimes(values)
@@ -517,7 +602,7 @@ def delete_route(host: Host, family: int, values: dict[str, str]) -> str:
     """Both stores unless `store=` names one; without nexthop= every next hop of the prefix goes."""
     prefix = _route_prefix(values, family)
     iface = _interface(host, values, "interface")
-    nexthop = _ip(values["nexthop"], family) if "nexthop" in values else None
+    nexthop = _ip(values["nexthop"], family, iface) if "nexthop" in values else None
     store = _store(values, "") or None
     apply_all(
         host,
@@ -574,15 +659,23 @@ def _verbose_unsupported(values: dict[str, str]) -> None:
         raise NetshError(NOT_SUPPORTED)
 
 
-def _selected(host: Host, values: dict[str, str], tag: str, order: list[Interface]) -> list[Interface]:
+def _selected(
+    host: Host, values: dict[str, str], tag: str, order: list[Interface], family: int
+) -> list[Interface]:
+    """The interfaces a show command covers: the one named, or all in `order`. The ipv4 context has no
+    tunnel pseudo-interfaces (they carry IPv6 only), so it cannot name one."""
     if tag not in values:
-        return order
-    return [_interface(host, values, tag)]
+        return ipv4_interfaces(order) if family == 4 else order
+    iface = _interface(host, values, tag)
+    if family == 4 and iface.tunnel:
+        raise NetshError(NO_INTERFACE)
+    return [iface]
 
 
 def show_interfaces(host: Host, family: int, values: dict[str, str]) -> str:
     _verbose_unsupported(values)
-    return lines_text(interface_lines(host, _selected(host, values, "interface", by_index(host))))
+    chosen = _selected(host, values, "interface", added_order(host), family)
+    return lines_text([*interface_lines(host, chosen), ""])
 
 
 def interface_lines(host: Host, interfaces: list[Interface]) -> Iterator[str]:
@@ -597,18 +690,21 @@ def interface_lines(host: Host, interfaces: list[Interface]) -> Iterator[str]:
 def show_addresses(host: Host, family: int, values: dict[str, str]) -> str:
     if family == 6:
         _verbose_unsupported(values)
-        chosen = _selected(host, values, "interface", by_index(host))
-        return lines_text(address_table_lines(host, chosen, 6))
-    return lines_text(config_lines(host, _selected(host, values, "name", listed_interfaces(host)), False))
+        chosen = _selected(host, values, "interface", added_order(host), family)
+        return lines_text([*address_table_lines(host, chosen, 6), ""])
+    chosen = _selected(host, values, "name", adapter_order(host), family)
+    return lines_text([*config_lines(host, chosen, False), ""])
 
 
 def show_config(host: Host, family: int, values: dict[str, str]) -> str:
-    return lines_text(config_lines(host, _selected(host, values, "name", listed_interfaces(host)), True))
+    chosen = _selected(host, values, "name", adapter_order(host), family)
+    return lines_text([*config_lines(host, chosen, True), ""])
 
 
 def show_ipaddresses(host: Host, family: int, values: dict[str, str]) -> str:
     _verbose_unsupported(values)
-    return lines_text(address_table_lines(host, _selected(host, values, "interface", by_index(host)), 4))
+    chosen = _selected(host, values, "interface", added_order(host), family)
+    return lines_text(address_table_lines(host, chosen, 4))
 
 
 def _line(label: str, value: object) -> str:
@@ -656,25 +752,39 @@ def address_table_lines(host: Host, interfaces: list[Interface], family: int) ->
 def show_route(host: Host, family: int, values: dict[str, str]) -> str:
     _verbose_unsupported(values)
     store = _store(values, "active")
-    return lines_text(route_lines(host, family, store == "persistent"))
+    return lines_text([*route_lines(host, family, store == "persistent"), ""])
 
 
 def route_lines(host: Host, family: int, persistent: bool) -> Iterator[str]:
-    """Met is the route's own metric; the last column the next hop, or the interface for on-link."""
+    """Met is the route's own metric; the last column the next hop, or the interface for on-link.
+    Persistent entries come in the order they were stored (registry order)."""
     yield ""
     yield from ROUTE_HEADER
     if persistent:
-        stored = sorted(
-            (p for p in host.persistent.values() if p.prefix.version == family), key=persistent_sort_key
-        )
-        for p in stored:
-            ifindex = p.ifindex or 0
-            yield _route_row("Manual", p.metric, p.prefix, ifindex, _hop_text(host, p.nexthop, ifindex))
+        for p in host.persistent.values():
+            if p.prefix.version == family:
+                ifindex = p.ifindex or 0
+                yield _route_row("Manual", p.metric, p.prefix, ifindex, _hop_text(host, p.nexthop, ifindex))
         return
-    routes = sorted((r for r in host.table if r.prefix.version == family), key=RowOrder(host).key)
-    for r in routes:
+    order = RowOrder(host)
+    routes = [r for r in host.table if r.prefix.version == family]
+    if family == 4:
+        routes += _addressless_rows(host)
+    for r in sorted(routes, key=order.key):
         kind = "Manual" if r.manual else "System"
         yield _route_row(kind, r.metric, r.prefix, r.ifindex, _hop_text(host, r.nexthop, r.ifindex))
+
+
+def _addressless_rows(host: Host) -> list[Route]:
+    """An adapter without an IPv4 address (a disconnected one, say) keeps its 224.0.0.0/4 and
+    255.255.255.255/32 rows in netsh's view on Windows, though `route print`, which shows each row's
+    interface address, has nothing to print them with. Shown here, never stored."""
+    rows = []
+    for i in ipv4_interfaces(added_order(host)):
+        if not i.loopback and not host.addresses_of(i.index, 4):
+            for prefix in (MULTICAST_V4, LIMITED_BROADCAST):
+                rows.append(Route(prefix, i.index, unspecified(4), SYSTEM_ROUTE_METRIC, Origin.SYSTEM))
+    return rows
 
 
 def _hop_text(host: Host, nexthop: IP, ifindex: int) -> str:

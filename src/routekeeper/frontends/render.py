@@ -66,16 +66,40 @@ _HEX = re.compile(r"0[xX][0-9a-fA-F]{1,10}")
 
 
 # ---------------------------------------------------------------------------------------- interfaces
+def added_order(host: Host) -> list[Interface]:
+    """Enabled interfaces in the order they were added, the loopback (added with the host) first:
+    the order of `netsh ... show interfaces` and of a destination's rows in the route tables (every
+    Windows 7 capture fits it; index order does not). A disabled adapter is unbound from TCP/IP."""
+    return [i for i in host.interfaces.values() if i.enabled]
+
+
 def listed_interfaces(host: Host) -> list[Interface]:
-    """Interfaces Windows lists in `route print`, `ipconfig` and address blocks: enabled ones only (a
-    disabled adapter is unbound from TCP/IP), adapters by ascending index, the loopback last."""
-    found = [i for i in host.interfaces.values() if i.enabled]
-    return sorted(found, key=lambda i: (i.loopback, i.index))
+    """The Interface List of `route print`: adapters in the order they were added, then the loopback,
+    then the tunnel pseudo-interfaces in the order they were added. Every Windows 7 .. 11 capture fits
+    it (10, 1, 11 with 11 the ISATAP adapter; 17, 20, 3, 7, 13, 22, 8, 10, 11, 4, 1 with the rows of
+    8, 10 and 11 in that order too); index order does not."""
+    added = added_order(host)
+    return [
+        *(i for i in added if not i.loopback and not i.tunnel),
+        *(i for i in added if i.loopback),
+        *(i for i in added if i.tunnel),
+    ]
 
 
-def by_index(host: Host) -> list[Interface]:
-    """Enabled interfaces by ascending index (the order of `netsh ... show interfaces`)."""
-    return sorted((i for i in host.interfaces.values() if i.enabled), key=lambda i: i.index)
+def adapter_order(host: Host) -> list[Interface]:
+    """Adapters as ipconfig and `netsh interface ipv4 show addresses|config` list them: in the order
+    they were added, tunnel adapters after the others, the loopback last."""
+    added = added_order(host)
+    return [
+        *(i for i in added if not i.loopback and not i.tunnel),
+        *(i for i in added if i.tunnel),
+        *(i for i in added if i.loopback),
+    ]
+
+
+def ipv4_interfaces(interfaces: list[Interface]) -> list[Interface]:
+    """Tunnel pseudo-interfaces (ISATAP, Teredo, 6to4) carry IPv6 only: the ipv4 context has none."""
+    return [i for i in interfaces if not i.tunnel]
 
 
 def find_interface(host: Host, text: str) -> Interface | None:
@@ -95,32 +119,36 @@ def interface_name(host: Host, ifindex: int | None) -> str:
 
 # ---------------------------------------------------------------------------------------- routes
 class RowOrder:
-    """Windows row order (spec §3 Decision): destination, prefix length, interface index with the
-    loopback first, then gateway, as one integer per route, and back.
+    """Windows row order (spec §3 Decision, corrected by real captures): destination, prefix length,
+    then the interfaces in the order they were added (the loopback first), then gateway, as one integer
+    per route, and back.
 
     `route print` sorts these integers rather than the routes and fetches each route again as its row
     is written: a million-route table is then held during the sort as a million small integers, not a
     million Route objects.
     """
 
-    IFBITS = 33  # an interface index (32 bits) plus the bit that puts non-loopbacks after loopbacks
+    IFBITS = 33  # an interface's place in the add order (32 bits), as wide as before
 
     def __init__(self, host: Host) -> None:
-        self.loopbacks = {i.index for i in host.interfaces.values() if i.loopback}
+        self.index_at = list(host.interfaces)
+        self.rank = {ifindex: n for n, ifindex in enumerate(self.index_at)}
 
     def key(self, route: Route) -> int:
         bits = BITS[route.prefix.version]
-        ifkey = route.ifindex if route.ifindex in self.loopbacks else route.ifindex | 1 << 32
-        head = (route.prefix.network << 8 | route.prefix.length) << self.IFBITS | ifkey
+        rank = self.rank.get(route.ifindex)
+        if rank is None:  # an interface the host no longer lists: after the others
+            rank = self.rank[route.ifindex] = len(self.index_at)
+            self.index_at.append(route.ifindex)
+        head = (route.prefix.network << 8 | route.prefix.length) << self.IFBITS | rank
         return head << bits | route.nexthop.value
 
-    @staticmethod
-    def route_key(version: int, key: int) -> RouteKey:
+    def route_key(self, version: int, key: int) -> RouteKey:
         """The table key of the route `key` was made from (its prefix, interface and next hop)."""
         bits = BITS[version]
         nexthop = key & ((1 << bits) - 1)
         head = key >> bits
-        ifindex = head & ((1 << 32) - 1)
+        ifindex = self.index_at[head & ((1 << self.IFBITS) - 1)]
         length = (head >> RowOrder.IFBITS) & 0xFF
         network = head >> (RowOrder.IFBITS + 8)
         return (Prefix(version, network, length), ifindex, IP(version, nexthop))

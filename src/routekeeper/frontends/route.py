@@ -8,13 +8,13 @@ host is touched, and maps refusals to route.exe's own messages. `route print` is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routekeeper.core import operations as op
 from routekeeper.core.batch import apply_all
 from routekeeper.core.host import Host
+from routekeeper.core.numbers import ascii_int
 from routekeeper.core.operations import RefusalCode, Refused
 from routekeeper.core.values import (
     BITS,
@@ -42,7 +42,6 @@ from routekeeper.frontends.render import (
     listed_interfaces,
     mask_text,
     parse_index,
-    persistent_sort_key,
 )
 
 # Written for routekeeper in the layout of Windows 7's route.exe help (the order of sections, the
@@ -127,7 +126,6 @@ V4_PERSISTENT_HEADER = "  Network Address          Netmask  Gateway Address  Met
 V6_HEADER = " If Metric Network Destination      Gateway"
 V6_GATEWAY_COLUMN = 36
 HOST_MASK = IP(4, 0xFFFFFFFF)
-_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class Failed(Exception):
@@ -279,7 +277,7 @@ def _execute(host: Host, cmd: Command) -> None:
 
 # ---------------------------------------------------------------------------------------- values
 def _address(text: str | None) -> IP:
-    if text is None:
+    if text is None or "%" in text:  # a zone belongs to a link-local gateway only (`_zoned_gateway`)
         raise Failed()
     try:
         return IP.parse(text)
@@ -292,9 +290,10 @@ def _prefix(cmd: Command, text: str, mask: str | None) -> Prefix:
     if "/" in text:
         addr_text, _, len_text = text.partition("/")
         ip = _address(addr_text)
-        if ip.version != 6 or mask is not None or not _DIGITS.fullmatch(len_text) or int(len_text) > 128:
+        given = ascii_int(len_text, 128)
+        if ip.version != 6 or mask is not None or given is None:
             raise Failed()
-        length = int(len_text)
+        length = given
     else:
         ip = _address(text)
         if ip.version == 6:
@@ -325,12 +324,28 @@ def _gateway(text: str | None, version: int) -> IP:
     return ip
 
 
+def _zoned_gateway(host: Host, text: str | None, version: int, ifindex: int | None) -> tuple[IP, int | None]:
+    """A gateway and the interface it means: `fe80::1%12` names interface 12, which must exist and agree
+    with IF when both are given (Windows takes only a numeric zone, on an IPv6 address)."""
+    address, sep, zone = (text or "").partition("%")
+    ip = _gateway(address if sep else text, version)
+    if not sep:
+        return ip, ifindex
+    zone_index = parse_index(zone) if zone.isascii() and zone.isdigit() else None
+    if ip.version != 6 or zone_index is None or zone_index not in host.interfaces:
+        raise Failed()
+    if ifindex is not None and ifindex != zone_index:
+        raise Failed()
+    return ip, zone_index
+
+
 def _metric(text: str | None) -> int | None:
     if text is None:
         return None
-    if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= 9999:
+    metric = ascii_int(text, 9999)
+    if metric is None or metric < 1:
         raise Failed()
-    return int(text)
+    return metric
 
 
 def _ifindex(text: str | None) -> int | None:
@@ -345,11 +360,11 @@ def _ifindex(text: str | None) -> int | None:
 def _add(host: Host, cmd: Command) -> op.AddRoute:
     assert cmd.destination is not None
     prefix = _prefix(cmd, cmd.destination, cmd.mask)
-    nexthop = _gateway(cmd.gateway, prefix.version)
+    nexthop, ifindex = _zoned_gateway(host, cmd.gateway, prefix.version, _ifindex(cmd.interface))
     return op.AddRoute(
         prefix,
         nexthop,
-        ifindex=_ifindex(cmd.interface),
+        ifindex=ifindex,
         metric=_metric(cmd.metric),
         persistent=cmd.persistent,
     )
@@ -360,9 +375,11 @@ def _change(host: Host, cmd: Command) -> op.ChangeRoute:
     a metric change, another gateway replaces the first route's next hop."""
     assert cmd.destination is not None
     prefix = _prefix(cmd, cmd.destination, cmd.mask)
-    nexthop = _gateway(cmd.gateway, prefix.version) if cmd.gateway is not None else None
-    metric = _metric(cmd.metric)
     ifindex = _ifindex(cmd.interface)
+    nexthop = None
+    if cmd.gateway is not None:
+        nexthop, ifindex = _zoned_gateway(host, cmd.gateway, prefix.version, ifindex)
+    metric = _metric(cmd.metric)
     routes = [r for r in host.table.with_prefix(prefix) if r.manual and ifindex in (None, r.ifindex)]
     if nexthop is not None and any(r.nexthop == nexthop for r in routes):
         return op.ChangeRoute(prefix, ifindex, nexthop=nexthop, new_metric=metric)
@@ -403,9 +420,11 @@ def _deletions(host: Host, cmd: Command) -> list[op.DeleteRoute]:
     if cmd.gateway is not None:
         if is_pattern(cmd.gateway):
             gateway_regex = compile_pattern(cmd.gateway)
-        else:
-            nexthop = _address(cmd.gateway)
     ifindex = _ifindex(cmd.interface)
+    if cmd.gateway is not None and gateway_regex is None:
+        nexthop, ifindex = _zoned_gateway(
+            host, cmd.gateway, _address(cmd.gateway.partition("%")[0]).version, ifindex
+        )
 
     def matches(prefix: Prefix, hop: IP, where: int | None) -> bool:
         if cmd.version is not None and prefix.version != cmd.version:
@@ -461,8 +480,10 @@ def _print_sections(host: Host, cmd: Command) -> Iterator[str]:
     for iface in listed_interfaces(host):
         label = iface.description or iface.name
         if iface.mac and not iface.loopback:
-            mac = iface.mac.replace("-", " ").lower()
-            yield f"{iface.index:>3}...{mac} ......{label}"
+            # The address and the dots fill 24 columns: `00 0c 29 86 1e 1f ......` and, for a tunnel
+            # adapter's 8 bytes, `00 00 00 00 00 00 00 e0 ` (Windows 7 captures).
+            mac = iface.mac.replace("-", " ").lower() + " "
+            yield f"{iface.index:>3}...{mac:.<24}{label}"
         else:
             yield f"{iface.index:>3}{'.' * 27}{label}"
     yield SEPARATOR
@@ -484,14 +505,12 @@ def _print_sections(host: Host, cmd: Command) -> Iterator[str]:
             yield from rows
         yield SEPARATOR
         yield "Persistent Routes:"
-        stored = sorted(
-            (
-                p
-                for p in host.persistent.values()
-                if p.prefix.version == version and (regex is None or destination_matches(regex, p.prefix))
-            ),
-            key=persistent_sort_key,
-        )
+        # In the order they were stored (registry order), as Windows prints them; not sorted.
+        stored = [
+            p
+            for p in host.persistent.values()
+            if p.prefix.version == version and (regex is None or destination_matches(regex, p.prefix))
+        ]
         if not stored:
             yield "  None"
             continue

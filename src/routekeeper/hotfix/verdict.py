@@ -17,12 +17,12 @@ The questions are asked in this order, and the first one that settles the matter
 
 Decisions where the report and spec are silent:
 
-* **GDR above the hotfix's revision.** Every GDR revision (16000-18999) lies below every
-  hotfix revision in the report (20974 and up), so this cannot arise with real data; the rule
-  is still "GDR is affected whatever its revision", because the report ships the fix on LDR
-  only and a GDR file cannot be shown to contain it.
-* **Revisions outside both branches** (19xxx, 23xxx and later) cannot be classified and are
-  bad input (see :mod:`.versions`), never silently counted as fixed.
+* **GDR above the hotfix's revision.** GDR revisions (16000-19999) all lie below the hotfix's
+  (20974 and up), so this cannot arise with real data; the rule is still "GDR is affected
+  whatever its revision", because the fix ships on LDR only and the GDR line never took it.
+* **Later rollups** (revision 24000 and up, the monthly rollups' single branch) were built from
+  the LDR line and carry the fix (see :mod:`.versions`); revisions below 16000 cannot be
+  classified and are bad input, never silently counted as fixed.
 * **Build mismatch.** A hotfix file whose build is not the stated service pack's (an RTM
   ``tcpip.sys`` on a host said to run SP1), or whose ``major.minor`` is another family's, is
   bad input: the facts contradict each other, and the hotfix package itself picks its files by
@@ -233,8 +233,8 @@ def _not_applicable(
 def _compare(fact: FileFact, c: Classification, hotfix: HotfixFile) -> FileCheck:
     required = hotfix.version_for_path(fact.path)
     # Same build is guaranteed by the caller; LDR at or above the hotfix's revision carries
-    # the fix, GDR never does (see the module docstring).
-    current = c.branch is Branch.LDR and c.version >= required
+    # the fix, and so does every rollup-branch file; GDR never does (see the module docstring).
+    current = c.branch is Branch.ROLLUP or (c.branch is Branch.LDR and c.version >= required)
     return FileCheck(
         name=fact.name,
         path=fact.path,
@@ -380,7 +380,11 @@ def check(facts: HostFacts | Mapping[str, object]) -> Verdict:
         reason = f"affected: older than the hotfix's: {listed}"
     else:
         status = Status.FIXED
-        reason = "carries the fix: every checked file is on LDR at or above the hotfix's version"
+        reason = (
+            "carries the fix: every checked file is on LDR at or above the hotfix's version"
+            if all(c.branch is Branch.LDR for c in checks)
+            else "carries the fix: every checked file is a later rollup's or on LDR at or above the hotfix's"
+        )
     return Verdict(
         status=status,
         product=product.value,

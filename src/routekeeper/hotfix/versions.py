@@ -9,13 +9,22 @@ A system file's version ``major.minor.build.revision`` encodes everything the ch
   7601 = SP1 for 6.1. **Decision**: 6000 (Vista's release build, which predates SP1) is also
   known, as 6.0 "SP0"/RTM, so that a Vista RTM file is recognised and answered with "install
   the service pack first" rather than rejected.
-* ``revision`` names the service branch: 16xxx/17xxx/18xxx are GDR (security fixes only),
-  20xxx/21xxx/22xxx are LDR (every hotfix). The hotfix of the report ships LDR files only.
+* ``revision`` names the service branch. The spec gives 16xxx-18xxx GDR (security fixes
+  only) and 20xxx-22xxx LDR (every hotfix); the hotfix of the report ships LDR files only.
+  Windows kept servicing both lines for years after that, and then merged them:
+
+  - GDR revisions ran on into 19xxx (tcpip.sys 6.1.7601.19135 on a 2016 Windows 7 SP1), LDR
+    revisions into 23xxx (6.1.7601.23505); each line stays what it was, so 16000-19999 is GDR
+    and 20000-23999 is LDR.
+  - From 24000 on (6.1.7601.24214 in 2018) a file comes from the single branch of the monthly
+    rollups, which Microsoft built from the LDR line after the May 2016 convenience rollup had
+    gathered every post-SP1 hotfix into it. **Decision**: such a file carries every earlier LDR
+    fix, this one included; it is classified as ``ROLLUP``.
 
 **Decision**: a well-formed version outside that scheme (another release such as 5.2 or 6.2,
-an unknown build, a revision below 16000, in 19xxx or from 23000 on) raises
-:class:`~routekeeper.hotfix.errors.UnclassifiableVersionError`. The spec gives no branch for
-those revisions, and guessing one could report a host as fixed when it is not.
+an unknown build, a revision below 16000) raises
+:class:`~routekeeper.hotfix.errors.UnclassifiableVersionError`: guessing could report a host as
+fixed when it is not.
 """
 
 from __future__ import annotations
@@ -84,16 +93,20 @@ _BUILD_BY_SP: dict[Family, dict[int, int]] = {
 
 
 class Branch(StrEnum):
-    """Service branch of a file: GDR carries security fixes only, LDR every hotfix too."""
+    """Service branch of a file: GDR carries security fixes only, LDR every hotfix too, and the
+    monthly rollups' single branch (from revision 24000) everything the LDR line had."""
 
     GDR = "GDR"
     LDR = "LDR"
+    ROLLUP = "rollup"
 
 
-# Inclusive revision ranges of each branch (spec §7: 16xxx-18xxx GDR, 20xxx-22xxx LDR).
+# Revision ranges of each branch (spec §7: 16xxx-18xxx GDR, 20xxx-22xxx LDR; both lines went on
+# one thousand further before the rollups' single branch took over: see the module docstring).
 BRANCH_RANGES: dict[Branch, range] = {
-    Branch.GDR: range(16000, 19000),
-    Branch.LDR: range(20000, 23000),
+    Branch.GDR: range(16000, 20000),
+    Branch.LDR: range(20000, 24000),
+    Branch.ROLLUP: range(24000, 65536),
 }
 
 
@@ -173,13 +186,13 @@ def build_for(family: Family, sp: int) -> int:
 
 
 def branch_for_revision(revision: int) -> Branch:
-    """GDR or LDR by revision range; anything else is unclassifiable (see module docstring)."""
+    """GDR, LDR or rollup by revision range; below 16000 is unclassifiable (module docstring)."""
     for branch, span in BRANCH_RANGES.items():
         if revision in span:
             return branch
     raise UnclassifiableVersionError(
-        f"revision {revision} is on neither the GDR branch (16000-18999) nor the LDR branch "
-        "(20000-22999), so it cannot be compared with the hotfix"
+        f"revision {revision} is below the GDR branch (16000-19999), the LDR branch (20000-23999) and "
+        "the rollups (24000 on), so it cannot be compared with the hotfix"
     )
 
 

@@ -91,6 +91,17 @@ def node_host_name(cluster: str, node: str) -> str:
     return f"{cluster}/{node}"
 
 
+def node_of_host(tx: Transaction, host: str) -> tuple[str, str] | None:
+    """(cluster, node) when host row `host` holds a cluster node's stack, else None."""
+    ensure_schema(tx)
+    row = tx.conn.execute(
+        "SELECT c.name, n.name FROM cluster_nodes n JOIN cluster_clusters c ON c.id = n.cluster_id"
+        " WHERE c.name || '/' || n.name = ?",
+        (host,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def cluster_names(tx: Transaction) -> list[str]:
     ensure_schema(tx)
     return [row[0] for row in tx.conn.execute("SELECT name FROM cluster_clusters ORDER BY name")]

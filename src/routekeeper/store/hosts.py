@@ -387,11 +387,12 @@ class Transaction:
         interfaces = [
             Interface(
                 idx, iname, desc, mac, speed, bool(conn), bool(en), metric, mtu, bool(lo), bool(pr),
-                bool(dhcp),
+                bool(dhcp), kind, IP.parse(ll) if ll else None,
             )
-            for (idx, iname, desc, mac, speed, conn, en, metric, mtu, lo, pr, dhcp) in c.execute(
+            for (idx, iname, desc, mac, speed, conn, en, metric, mtu, lo, pr, dhcp, kind, ll) in c.execute(
                 "SELECT idx, name, description, mac, speed, connected, enabled, metric, mtu, "
-                "loopback, promote, dhcp FROM interfaces WHERE host_id = ?",
+                "loopback, promote, dhcp, kind, link_local FROM interfaces WHERE host_id = ? "
+                "ORDER BY position, idx",
                 (host_id,),
             )
         ]  # fmt: skip
@@ -438,7 +439,7 @@ class Transaction:
             ) in c.execute(
                 "SELECT net_hi, version, net_lo, length, nh_hi, nh_version, nh_lo, ifindex, metric, "
                 "origin, parked, last_placed FROM persistent WHERE host_id = ? "
-                "ORDER BY net_hi, version, net_lo, length, nh_hi, nh_version, nh_lo, ifindex",
+                "ORDER BY seq, net_hi, version, net_lo, length, nh_hi, nh_version, nh_lo, ifindex",
                 (host_id,),
             )
         ]  # fmt: skip
@@ -472,8 +473,8 @@ class Transaction:
     def _write_all(self, host_id: int, host: Host) -> None:
         for table in ("interfaces", "addresses", "routes", "persistent"):
             self.conn.execute(f"DELETE FROM {table} WHERE host_id = ?", (host_id,))
-        for iface in host.interfaces.values():
-            self._put_interface(host_id, iface)
+        for position, iface in enumerate(host.interfaces.values(), 1):
+            self._put_interface(host_id, iface, position)
         for a in host.all_addresses():
             self._put_address(host_id, a)
         self._insert_active(host_id, host.table.to_columns())
@@ -482,13 +483,13 @@ class Transaction:
             (self._route_row(host_id, r, 1) for r in host.held.values()),
         )
         self.conn.executemany(
-            "INSERT INTO persistent VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO persistent VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 (
                     *self._pkey_row(host_id, p), p.metric, p.origin.value, int(p.key in host.parked),
-                    host.last_placed.get(p.key),
+                    host.last_placed.get(p.key), seq,
                 )
-                for p in host.persistent.values()
+                for seq, p in enumerate(host.persistent.values(), 1)
             ),
         )  # fmt: skip
 
@@ -601,9 +602,13 @@ class Transaction:
         elif k is Kind.PERSISTED:
             p = e.persistent
             assert p is not None
+            # A new entry goes last (registry order); one stored again keeps its place.
             c.execute(
-                "INSERT OR REPLACE INTO persistent VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (*self._pkey_row(host_id, p), p.metric, p.origin.value, 0, None),
+                "INSERT INTO persistent VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, "
+                "(SELECT coalesce(max(seq), 0) + 1 FROM persistent WHERE host_id = ?)) "
+                "ON CONFLICT DO UPDATE SET metric = excluded.metric, origin = excluded.origin, "
+                "parked = 0, last_placed = NULL",
+                (*self._pkey_row(host_id, p), p.metric, p.origin.value, 0, None, host_id),
             )
         elif k is Kind.UNPERSISTED:
             assert e.persistent is not None
@@ -653,13 +658,22 @@ class Transaction:
         ifindex = UNBOUND if p.ifindex is None else p.ifindex
         return (host_id, *_prefix_cols(p.prefix), *ip_cols(p.nexthop), ifindex)
 
-    def _put_interface(self, host_id: int, i: Interface) -> None:
+    def _put_interface(self, host_id: int, i: Interface, position: int | None = None) -> None:
+        """Write one interface. A new one goes after the others (without `position`); a changed one
+        keeps its place: Windows lists interfaces in the order they were added."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO interfaces VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO interfaces VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, "
+            "coalesce(?, (SELECT coalesce(max(position), 0) + 1 FROM interfaces WHERE host_id = ?)), ?, ?) "
+            "ON CONFLICT DO UPDATE SET name = excluded.name, description = excluded.description, "
+            "mac = excluded.mac, speed = excluded.speed, connected = excluded.connected, "
+            "enabled = excluded.enabled, metric = excluded.metric, mtu = excluded.mtu, "
+            "loopback = excluded.loopback, promote = excluded.promote, dhcp = excluded.dhcp, "
+            "kind = excluded.kind, link_local = excluded.link_local",
             (
                 host_id, i.index, i.name, i.description, i.mac, i.speed, int(i.connected),
                 int(i.enabled), i.metric, i.mtu, int(i.loopback), int(i.promote_secondaries),
-                int(i.dhcp),
+                int(i.dhcp), position, host_id, i.kind,
+                None if i.given_link_local is None else str(i.given_link_local),
             ),
         )  # fmt: skip
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from routekeeper.core.values import IP
 from routekeeper.store.errors import StoreDamaged, StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x524B5052  # "RKPR": tells our files from other SQLite files
 
 # Addresses are INTEGER columns (SQLite hands integers to Python, and to `group_concat`, far faster than
@@ -36,6 +36,7 @@ CREATE TABLE interfaces (
     speed INTEGER NOT NULL, connected INTEGER NOT NULL, enabled INTEGER NOT NULL,
     metric INTEGER, mtu INTEGER NOT NULL, loopback INTEGER NOT NULL, promote INTEGER NOT NULL,
     dhcp INTEGER NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'ethernet', link_local TEXT,
     PRIMARY KEY (host_id, idx)
 );
 CREATE TABLE log (
@@ -72,11 +73,23 @@ CREATE TABLE persistent (
     nh_lo INTEGER NOT NULL,
     ifindex INTEGER NOT NULL,
     metric INTEGER NOT NULL, origin TEXT NOT NULL, parked INTEGER NOT NULL, last_placed INTEGER,
+    seq INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (host_id, net_hi, version, net_lo, length, nh_hi, nh_version, nh_lo, ifindex)
 ) WITHOUT ROWID;
+CREATE INDEX persistent_seq ON persistent (host_id, seq);
 """
 # Every table a current file has (a file without one of them is damaged, not merely old).
 TABLES = ("meta", "hosts", "interfaces", "log", "addresses", "route_kinds", "routes", "persistent")
+# Schema 3 added, at the ends of their tables: the order interfaces were added in (`position`; Windows
+# lists them so), tunnel adapters (`kind`) and a given link-local address, and the order persistent
+# routes were stored in (`seq`; Windows prints Persistent Routes in registry order).
+COLUMNS_3 = (
+    ("interfaces", "position", "INTEGER NOT NULL DEFAULT 0"),
+    ("interfaces", "kind", "TEXT NOT NULL DEFAULT 'ethernet'"),
+    ("interfaces", "link_local", "TEXT"),
+    ("persistent", "seq", "INTEGER NOT NULL DEFAULT 0"),
+)
+PERSISTENT_KEY_COLUMNS = "net_hi, version, net_lo, length, nh_hi, nh_version, nh_lo, ifindex"
 # The tables schema 2 changed (what a migration from schema 1 rebuilds); the others are as they were.
 ADDRESS_TABLES = ("addresses", "routes", "persistent")
 
@@ -130,8 +143,10 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == 1:
         migrate_from_1(conn)
-        return
-    if version < SCHEMA_VERSION:
+        version = schema_version(conn)
+    if version == 2:
+        migrate_from_2(conn)
+    elif version < SCHEMA_VERSION:
         raise StoreError(
             f"{path} uses schema {version}, which this routekeeper cannot migrate; "
             "export its routes with an older version and start a new state file"
@@ -168,6 +183,35 @@ def migrate_from_1(c: sqlite3.Connection) -> None:
             _copy_v1(c)
             for table in ADDRESS_TABLES:
                 c.execute(f"DROP TABLE {table}_v1")
+            c.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        c.execute("COMMIT")
+    except BaseException:
+        c.execute("ROLLBACK")
+        raise
+
+
+def migrate_from_2(c: sqlite3.Connection) -> None:
+    """Bring a schema-2 file to schema 3 in place, in one transaction (re-checked under the lock, as
+    above). Without a record of when they were added, interfaces are taken as added in index order
+    (the loopback, index 1, first) and persistent routes as stored in key order: what schema 2 showed."""
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        if schema_version(c) == 2:
+            for table, column, declaration in COLUMNS_3:
+                have = {row[1] for row in c.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            c.execute("UPDATE interfaces SET position = idx")
+            keys = c.execute(
+                f"SELECT host_id, {PERSISTENT_KEY_COLUMNS} FROM persistent "
+                f"ORDER BY host_id, {PERSISTENT_KEY_COLUMNS}"
+            ).fetchall()
+            condition = " AND ".join(f"{col.strip()} = ?" for col in PERSISTENT_KEY_COLUMNS.split(","))
+            c.executemany(
+                f"UPDATE persistent SET seq = ? WHERE host_id = ? AND {condition}",
+                ((n, *key) for n, key in enumerate(keys, 1)),
+            )
+            c.execute("CREATE INDEX IF NOT EXISTS persistent_seq ON persistent (host_id, seq)")
             c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
         c.execute("COMMIT")
     except BaseException:
@@ -210,7 +254,8 @@ def _copy_v1(c: sqlite3.Connection) -> None:
         ),
     )  # fmt: skip
     c.executemany(
-        "INSERT INTO persistent VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        f"INSERT INTO persistent (host_id, {PERSISTENT_KEY_COLUMNS}, metric, origin, parked, last_placed) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (host, *ip(net), length, *ip(nh), ifindex, metric, origin, parked, placed)
             for host, net, length, nh, ifindex, metric, origin, parked, placed in c.execute(

@@ -258,6 +258,10 @@ def test_kernel_why_and_log_on_the_linux_backend(pair, state_file) -> None:  # t
     kinds = [line.split()[1] for line in lines[2:]]
     assert kinds == ["kept:", "flushed:", "restored:"], text
     assert "address 10.0.0.2/24 deleted" in lines[3] and "address 10.0.0.2/24 added" in lines[4]
+    events = json.loads(ok(rk(ns, state_file, "log", "10.88.0.0/16", "--json")))["events"]
+    assert [e["kind"] for e in events] == ["kept", "flushed", "restored"]
+    why = json.loads(ok(rk(ns, state_file, "why", "10.88.0.0/16", "--json")))
+    assert why["kept"][0]["nexthop"] == "10.0.0.1" and why["now"][0]["state"] == "present"
     ok(rk(ns, state_file, "delete-route", "10.88.0.0/16", "--via", "10.0.0.1"))
     log = ok(rk(ns, state_file, "log"))
     assert log.splitlines()[-1].split()[1:3] == ["released:", "10.88.0.0/16:"], log

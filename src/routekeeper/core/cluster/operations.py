@@ -101,25 +101,30 @@ ClusterOperation = (
 def describe_operation(o: ClusterOperation) -> str:
     """What an operation is, in the words a log or a what-if report uses."""
     if isinstance(o, MoveGroup):
-        return f"moving group {o.group} to {o.node}" if o.node else f"moving group {o.group}"
+        return f"moving group {_q(o.group)} to {_q(o.node)}" if o.node else f"moving group {_q(o.group)}"
     if isinstance(o, OnlineGroup):
-        return f"bringing group {o.group} online" + (f" on {o.node}" if o.node else "")
+        return f"bringing group {_q(o.group)} online" + (f" on {_q(o.node)}" if o.node else "")
     if isinstance(o, OfflineGroup):
-        return f"taking group {o.group} offline"
+        return f"taking group {_q(o.group)} offline"
     if isinstance(o, OnlineResource):
-        return f"bringing resource {o.resource} online"
+        return f"bringing resource {_q(o.resource)} online"
     if isinstance(o, OfflineResource):
-        return f"taking resource {o.resource} offline"
+        return f"taking resource {_q(o.resource)} offline"
     if isinstance(o, PauseNode):
-        return f"pausing node {o.node}"
+        return f"pausing node {_q(o.node)}"
     if isinstance(o, ResumeNode):
-        return f"resuming node {o.node}"
+        return f"resuming node {_q(o.node)}"
     if isinstance(o, FailNode):
-        return f"failure of node {o.node}"
+        return f"failure of node {_q(o.node)}"
     if isinstance(o, RestoreNode):
-        return f"return of node {o.node}"
+        return f"return of node {_q(o.node)}"
     if isinstance(o, SetResourceProperties):
-        return f"setting private properties of resource {o.resource}"
+        return f"setting private properties of resource {_q(o.resource)}"
     if isinstance(o, SetPreferredOwners):
-        return f"setting preferred owners of group {o.group}"
-    return f"setting possible owners of resource {o.resource}"
+        return f"setting preferred owners of group {_q(o.group)}"
+    return f"setting possible owners of resource {_q(o.resource)}"
+
+
+def _q(name: str | None) -> str:
+    """A name as a sentence shows it: quoted when it holds a space (`group "SQL Server"`)."""
+    return f'"{name}"' if name and " " in name else str(name)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from routekeeper.core.cluster.errors import ClusterError, ClusterRefused
 from routekeeper.core.cluster.members import IPProperties, IPResource, Network, Node
+from routekeeper.core.numbers import ascii_int
 from routekeeper.core.values import Prefix, mask_length
 
 NAME_FORBIDDEN = set('/,=\\"')
@@ -27,8 +28,8 @@ def check_name(name: str, what: str) -> None:
 def resolve_adapter(node: Node, adapter: int | str) -> int:
     """The interface index of `adapter` (an index, or an interface name, any case) on `node`'s host."""
     host = node.host
-    if isinstance(adapter, int) or adapter.isdigit():
-        index = int(adapter)
+    index = adapter if isinstance(adapter, int) else ascii_int(adapter, 2**32 - 1)
+    if index is not None:  # only ASCII digits make an index ('²' and '١١' are names, and not found)
         if index not in host.interfaces:
             raise ClusterRefused(ClusterError.INVALID_PARAMETER, f"node {node.name} has no interface {index}")
         return index
