@@ -353,6 +353,12 @@ class Cluster:
                 return line.rsplit(":", 1)[1].strip().split()[0]
         return None
 
+    def move(self, resource: str, node: Node, timeout: float = 60.0) -> None:
+        """`crm_resource --move` (a cli-prefer constraint) and wait until the cluster is idle."""
+        self.run(self.any_alive(), "crm_resource", "--move", "--resource", resource, "--node", node.name)
+        if not self.idle(timeout):
+            raise RuntimeError(f"{resource} did not settle on {node.name}:\n{self.status()}")
+
     def node(self, name: str) -> Node:
         return next(n for n in self.nodes if n.name == name)
 
@@ -390,3 +396,62 @@ if __name__ == "__main__":
             signal.pause()
         except KeyboardInterrupt:
             pass
+
+
+# ------------------------------------------------------------------------------------ the service
+VIP_LAN = f"{LAN_NET}.100"  # a second address on lan0: routes with this src die when it leaves
+VIP_SVC = f"{SVC_NET}.100"  # svc0's only address: every route of svc0 dies when it leaves
+SERVICE = f"""\
+<group id="svc">
+  <primitive id="vip-lan" class="ocf" provider="heartbeat" type="IPaddr2">
+    <instance_attributes id="vip-lan-ia">
+      <nvpair id="vip-lan-ip" name="ip" value="{VIP_LAN}"/>
+      <nvpair id="vip-lan-mask" name="cidr_netmask" value="24"/>
+      <nvpair id="vip-lan-nic" name="nic" value="lan0"/>
+    </instance_attributes>
+    <operations><op id="vip-lan-mon" name="monitor" interval="10s"/></operations>
+  </primitive>
+  <primitive id="vip-svc" class="ocf" provider="heartbeat" type="IPaddr2">
+    <instance_attributes id="vip-svc-ia">
+      <nvpair id="vip-svc-ip" name="ip" value="{VIP_SVC}"/>
+      <nvpair id="vip-svc-mask" name="cidr_netmask" value="24"/>
+      <nvpair id="vip-svc-nic" name="nic" value="svc0"/>
+    </instance_attributes>
+    <operations><op id="vip-svc-mon" name="monitor" interval="10s"/></operations>
+  </primitive>
+</group>
+"""
+
+
+def keeper_clone(wrapper: str, state: str, interval: int = 30) -> str:
+    """The routekeeper agent, cloned: one `routekeeper keep` per node, each with its node's state file."""
+    return f"""\
+<clone id="rk-clone">
+  <primitive id="rk" class="ocf" provider="routekeeper" type="routekeeper">
+    <instance_attributes id="rk-ia">
+      <nvpair id="rk-binary" name="binary" value="{wrapper}"/>
+      <nvpair id="rk-state" name="state" value="{state}"/>
+      <nvpair id="rk-interval" name="interval" value="{interval}"/>
+    </instance_attributes>
+    <operations><op id="rk-mon" name="monitor" interval="10s"/></operations>
+  </primitive>
+</clone>
+"""
+
+
+def kernel_routes(netns: str) -> list[dict[str, object]]:
+    """The IPv4 main table of a node's namespace, as `ip -j route` gives it."""
+    import json
+
+    return json.loads(sh("ip", "-n", netns, "-j", "-4", "route", "show", "table", "main") or "[]")
+
+
+def kernel_addresses(netns: str) -> set[str]:
+    import json
+
+    out = json.loads(sh("ip", "-n", netns, "-j", "-4", "addr", "show") or "[]")
+    return {a["local"] for link in out for a in link.get("addr_info", [])}
+
+
+def has(routes: list[dict[str, object]], dst: str, **match: object) -> bool:
+    return any(r.get("dst") == dst and all(r.get(k) == v for k, v in match.items()) for r in routes)
