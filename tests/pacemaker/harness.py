@@ -423,17 +423,29 @@ SERVICE = f"""\
 """
 
 
-def keeper_clone(wrapper: str, state: str, interval: int = 30) -> str:
-    """The routekeeper agent, cloned: one `routekeeper keep` per node, each with its node's state file."""
+def keeper_clone(wrapper: str, nodes: list[Node], interval: int = 30) -> str:
+    """The routekeeper agent, cloned: one `routekeeper keep` per node.
+
+    Each node's state file is in its private directory: one instance_attributes set per node, chosen
+    by a `#uname` rule (Pacemaker's way of giving a clone per-node parameters)."""
+    per_node = "".join(
+        f"""    <instance_attributes id="rk-ia-{n.name}" score="{10 - n.number}">
+      <rule id="rk-rule-{n.name}" score="0"><expression id="rk-expr-{n.name}" attribute="#uname"
+        operation="eq" value="{n.name}"/></rule>
+      <nvpair id="rk-state-{n.name}" name="state" value="{n.state}"/>
+      <nvpair id="rk-log-{n.name}" name="logfile" value="{n.directory}/keep.log"/>
+    </instance_attributes>
+"""
+        for n in nodes
+    )
     return f"""\
 <clone id="rk-clone">
   <primitive id="rk" class="ocf" provider="routekeeper" type="routekeeper">
     <instance_attributes id="rk-ia">
       <nvpair id="rk-binary" name="binary" value="{wrapper}"/>
-      <nvpair id="rk-state" name="state" value="{state}"/>
       <nvpair id="rk-interval" name="interval" value="{interval}"/>
     </instance_attributes>
-    <operations><op id="rk-mon" name="monitor" interval="10s"/></operations>
+{per_node}    <operations><op id="rk-mon" name="monitor" interval="10s"/></operations>
   </primitive>
 </clone>
 """
@@ -455,3 +467,43 @@ def kernel_addresses(netns: str) -> set[str]:
 
 def has(routes: list[dict[str, object]], dst: str, **match: object) -> bool:
     return any(r.get("dst") == dst and all(r.get(k) == v for k, v in match.items()) for r in routes)
+
+
+class Monitor:
+    """`ip -ts -o monitor address route` in a node's namespace: every kernel notification, timestamped.
+
+    Lets a test tell when an address arrived and when a route came back (the kernel does not notify
+    the routes a flush takes, so absence is read from the table, not from here)."""
+
+    def __init__(self, netns: str, path: str) -> None:
+        self.path = path
+        self.out = open(path, "wb")
+        self.process = subprocess.Popen(
+            ["ip", "-n", netns, "-ts", "-o", "monitor", "address", "route"],
+            stdout=self.out,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def events(self) -> list[tuple[float, str]]:
+        """(epoch seconds, text) per notification so far."""
+        import datetime as dt
+
+        self.out.flush()
+        events = []
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.startswith("[") or "]" not in line:
+                    continue
+                stamp, text = line[1:].split("]", 1)
+                when = dt.datetime.fromisoformat(stamp).timestamp()
+                events.append((when, text.strip()))
+        return events
+
+    def first(self, since: float, test: Callable[[str], bool]) -> float | None:
+        return next((t for t, text in self.events() if t >= since and test(text)), None)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.out.close()
