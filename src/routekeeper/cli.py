@@ -84,6 +84,12 @@ def cmd_keep(ctx: Session, args: list[str]) -> int:
     return keep.main(args)
 
 
+def cmd_pacemaker(ctx: Session, args: list[str]) -> int:
+    from routekeeper.app import pacemaker  # reads the kernel: only loaded when asked for
+
+    return pacemaker.cmd_pacemaker(ctx, args)
+
+
 HELP = """\
 usage: routekeeper [--state FILE] [--host NAME | --node NODE [--cluster NAME]]
                    [--backend sim|linux] [--netns NAME] COMMAND ...
@@ -129,6 +135,7 @@ Other:
   reg export [FILE] | reg import FILE     the PersistentRoutes registry form
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
+  pacemaker whatif --move R --to NODE   this node's routes if Pacemaker moved R (root)
 
 The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db.
 """
@@ -160,6 +167,7 @@ COMMANDS = CommandTable(
         "keep": cmd_keep,
         "reg": reg.cmd_reg,
         "cluster": cluster.cmd_cluster,
+        "pacemaker": cmd_pacemaker,
     },
     help=HELP,
 )

@@ -9,9 +9,10 @@ as hostname (Pacemaker's node name), then runs `corosync -f` and `pacemakerd`. T
 mount over /etc/corosync, and routekeeper's OCF agent through a bind mount over
 /usr/lib/ocf/resource.d.
 
-The network: a "switch" namespace holds three bridges, `hb` (Corosync's knet heartbeat), `lan` and
-`svc`. Every node has a veth on each: `hb0` (10.99.0.N/24), `lan0` (192.168.50.1N/24, the node's own
-service address) and `svc0` (no address of its own: an IPaddr2 address that moves is its only one).
+The network: a "switch" namespace holds four bridges, `hb` (Corosync's knet heartbeat), `lan`, `svc`
+and `upl`. Every node has a veth on each: `hb0` (10.99.0.N/24), `lan0` (192.168.50.1N/24, the node's
+own service address), `svc0` (no address of its own: an IPaddr2 address that moves is its only one)
+and `up0` (192.168.70.1N/24, an uplink whose cable a test can pull).
 
 The CIB is seeded before the first start with STONITH disabled and `dc-deadtime` lowered to 2 s
 (Pacemaker's default 20 s is almost all of a formation's time). `Cluster.close()` always ends each
@@ -40,6 +41,7 @@ AGENT = os.path.join(REPO, "packaging", "ocf", "routekeeper")
 HB_NET = "10.99.0"
 LAN_NET = "192.168.50"
 SVC_NET = "192.168.60"
+UP_NET = "192.168.70"
 NEEDED = ("corosync", "pacemakerd", "cibadmin", "crm_resource", "crm_mon", "unshare", "nsenter", "ip")
 _serial = itertools.count()
 
@@ -137,7 +139,7 @@ def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 
     return bool(predicate())
 
 
-@dataclass
+@dataclass(eq=False)  # a node is itself: hashable, compared by identity
 class Node:
     name: str
     number: int
@@ -213,7 +215,7 @@ class Cluster:
 
     def _network(self) -> None:
         switch = self._netns(f"{self.prefix}-sw")
-        for bridge in ("hb", "lan", "svc"):
+        for bridge in ("hb", "lan", "svc", "upl"):
             sh("ip", "-n", switch, "link", "add", bridge, "type", "bridge")
             sh("ip", "-n", switch, "link", "set", bridge, "up")
         for n in range(1, self.size + 1):
@@ -221,13 +223,14 @@ class Cluster:
             ns = self._netns(f"{self.prefix}-{name}")
             node = Node(name, n, ns, os.path.join(self.base, name))
             self.nodes.append(node)
-            for dev, bridge in (("hb0", "hb"), ("lan0", "lan"), ("svc0", "svc")):
+            for dev, bridge in (("hb0", "hb"), ("lan0", "lan"), ("svc0", "svc"), ("up0", "upl")):
                 peer = f"{name}{bridge}"
                 sh("ip", "-n", ns, "link", "add", dev, "type", "veth", "peer", "name", peer, "netns", switch)
                 sh("ip", "-n", switch, "link", "set", peer, "master", bridge, "up")
                 sh("ip", "-n", ns, "link", "set", dev, "up")
             sh("ip", "-n", ns, "addr", "add", f"{HB_NET}.{n}/24", "dev", "hb0")
             sh("ip", "-n", ns, "addr", "add", f"{node.lan_address}/24", "dev", "lan0")
+            sh("ip", "-n", ns, "addr", "add", f"{UP_NET}.{10 + n}/24", "dev", "up0")
 
     def _files(self) -> None:
         uid, gid = _ids()
@@ -309,6 +312,17 @@ class Cluster:
         if node.process.stdout is not None:
             node.process.stdout.close()
         node.process = None
+
+    def power_cycle(self, node: Node) -> None:
+        """After `kill`, what a power cut also takes: the node's floating addresses and every route
+        but the kernel's own; then the node starts again and rejoins (its CIB copy is kept)."""
+        for vip, dev in ((VIP_LAN, "lan0"), (VIP_SVC, "svc0")):
+            sh("ip", "-n", node.netns, "addr", "del", f"{vip}/24", "dev", dev, check=False)
+        for proto in ("199", "boot", "static"):
+            sh("ip", "-n", node.netns, "route", "flush", "table", "main", "proto", proto)
+        self.start_node(node)
+        if not wait_for(self.formed, 90, 0.25):
+            raise RuntimeError(f"{node.name} did not rejoin:\n{self.status()}")
 
     # -------------------------------------------------------------------------------------- commands
     def run(self, node: Node, *argv: str, check: bool = True, timeout: float = 60) -> str:
@@ -507,3 +521,25 @@ class Monitor:
             self.process.kill()
             self.process.wait(timeout=10)
         self.out.close()
+
+
+def store_routes(node: Node, routes: list[tuple[str, str, str | None]]) -> None:
+    """Persistent routes (prefix, next hop or 0.0.0.0 for on-link, bound interface name or None),
+    written to the node's state file as `route -p add` would store them (the keeper's namespace key
+    is '' because it runs inside the node, not with --netns)."""
+    import json
+
+    from routekeeper.core.values import IP, PersistentRoute, Prefix
+    from routekeeper.store.linux import LinuxRouteStore, StoredRoute
+
+    links = {link["ifname"]: link["ifindex"] for link in json.loads(sh("ip", "-n", node.netns, "-j", "link"))}
+    rows = [
+        StoredRoute(
+            PersistentRoute(Prefix.parse(prefix), IP.parse(nexthop), ifindex=links[dev] if dev else None),
+            dev,
+            False,
+        )
+        for prefix, nexthop, dev in routes
+    ]
+    with LinuxRouteStore(node.state, None) as store:
+        store.add(rows)

@@ -23,13 +23,11 @@ import random
 import statistics
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import harness
 import pytest
 from harness import VIP_LAN, VIP_SVC, Cluster, Monitor, Node, has, kernel_addresses, kernel_routes, sh
-
-from routekeeper.core.values import IP, PersistentRoute, Prefix
-from routekeeper.store.linux import LinuxRouteStore, StoredRoute
 
 EVERYWHERE = [("10.10.0.0/16", "192.168.50.1"), ("10.30.0.0/16", "192.168.50.254"), ("10.21.0.0/16", None)]
 WITH_VIP = [("10.20.0.0/16", "192.168.60.1")]
@@ -37,24 +35,12 @@ FOREIGN = ("10.40.0.0/16", "192.168.50.254")
 SETTLE = 20.0  # seconds a route may take to converge before the check calls it missing
 
 
-def persist(node: Node) -> None:
-    """The node's persistent routes, written to its state file (as `route -p add` would)."""
-    links = json.loads(sh("ip", "-n", node.netns, "-j", "link", "show", "svc0"))
-    svc0 = links[0]["ifindex"]
-    rows = [
-        StoredRoute(PersistentRoute(Prefix.parse("10.10.0.0/16"), IP.parse("192.168.50.1")), None, False),
-        StoredRoute(PersistentRoute(Prefix.parse("10.30.0.0/16"), IP.parse("192.168.50.254")), None, False),
-        StoredRoute(
-            PersistentRoute(Prefix.parse("10.20.0.0/16"), IP.parse("192.168.60.1"), ifindex=svc0),
-            "svc0",
-            False,
-        ),
-        StoredRoute(
-            PersistentRoute(Prefix.parse("10.21.0.0/16"), IP.parse("0.0.0.0"), ifindex=svc0), "svc0", False
-        ),
-    ]
-    with LinuxRouteStore(node.state, None) as store:
-        store.add(rows)
+PERSISTENT = [
+    ("10.10.0.0/16", "192.168.50.1", None),
+    ("10.30.0.0/16", "192.168.50.254", None),
+    ("10.20.0.0/16", "192.168.60.1", "svc0"),
+    ("10.21.0.0/16", "0.0.0.0", "svc0"),
+]
 
 
 def expected(node: Node) -> tuple[set[str], set[str]]:
@@ -90,7 +76,7 @@ def kept(cluster: Cluster) -> Iterator[tuple[Cluster, dict[str, Monitor]]]:
     monitors = {n.name: Monitor(n.netns, os.path.join(n.directory, "monitor.txt")) for n in cluster.nodes}
     try:
         for node in cluster.nodes:
-            persist(node)
+            harness.store_routes(node, PERSISTENT)
         cluster.configure(harness.SERVICE)
         assert cluster.idle(60), cluster.status()
         home = cluster.node(cluster.where("svc") or "")
@@ -173,33 +159,92 @@ def test_moves_restore_routes_and_leave_others_alone(kept: tuple[Cluster, dict[s
         assert touched == [], f"{name}: routes via 192.168.50.254 were touched: {touched}"
 
 
-def reboot(cluster: Cluster, node: Node) -> None:
-    """After a kill, the node's kernel state goes too (a power cut): its addresses and routes."""
-    for vip, dev in ((VIP_LAN, "lan0"), (VIP_SVC, "svc0")):
-        sh("ip", "-n", node.netns, "addr", "del", f"{vip}/24", "dev", dev, check=False)
-    for proto in ("199", "boot"):
-        sh("ip", "-n", node.netns, "route", "flush", "table", "main", "proto", proto)
-    sh("ip", "-n", node.netns, "route", "add", FOREIGN[0], "via", FOREIGN[1])
-    cluster.start_node(node)
-    assert harness.wait_for(cluster.formed, 90, 0.25), cluster.status()
+Key = tuple[str, str, str]  # destination, next hop (0.0.0.0 for on-link), device
 
 
-def test_random_moves_and_node_kills(kept: tuple[Cluster, dict[str, Monitor]]) -> None:
+def manual_routes(node: Node) -> set[Key]:
+    """The node's routes that are not the kernel's own, as (destination, next hop, device)."""
+    return {
+        (str(r["dst"]), str(r.get("gateway", "0.0.0.0")), str(r["dev"]))
+        for r in kernel_routes(node.netns)
+        if r.get("protocol") != "kernel"
+    }
+
+
+def installed_since(monitor: Monitor, since: float) -> set[Key]:
+    """Routes the keeper (proto 199) added after `since`, from the node's `ip monitor`."""
+    out = set()
+    for t, text in monitor.events():
+        if t < since or text.startswith("Deleted") or "proto 199" not in text:
+            continue
+        words = text.split()
+        via = words[words.index("via") + 1] if "via" in words else "0.0.0.0"
+        out.add((words[0], via, words[words.index("dev") + 1]))
+    return out
+
+
+def whatif(cluster: Cluster, node: Node, to: Node) -> dict:
+    """`routekeeper pacemaker whatif` on `node`, reading the live CIB there."""
+    out = cluster.run(
+        node,
+        cluster.wrapper,
+        "--state",
+        node.state,
+        "pacemaker",
+        "whatif",
+        "--move",
+        "svc",
+        "--to",
+        to.name,
+        "--json",
+    )
+    return json.loads(out)
+
+
+def divergences(prediction: dict, before: set[Key], after: set[Key], installed: set[Key]) -> list[str]:
+    flushed = {(r["prefix"], r["nexthop"], r["dev"]) for r in prediction["flushed"]}
+    restored = {(r["prefix"], r["nexthop"], r["dev"]) for r in prediction["restored"]}
+    wrong = []
+    if (before - flushed) | restored != after:
+        wrong.append(
+            f"final table: predicted {sorted((before - flushed) | restored)}, kernel {sorted(after)}"
+        )
+    if restored != installed:
+        wrong.append(f"keeper installs: predicted {sorted(restored)}, seen {sorted(installed)}")
+    return wrong
+
+
+def test_random_moves_whatif_and_node_kills(kept: tuple[Cluster, dict[str, Monitor]]) -> None:
     """20 random moves and 2 hard kills of the node holding the group: after each settles, every
-    persistent route whose next hop is reachable is on every node, and none is where it must not be."""
+    persistent route whose next hop is reachable is on every node, and none is where it must not be.
+    Before each move `routekeeper pacemaker whatif` runs on every node against the live CIB; what it
+    predicts (routes flushed, routes the keeper installs) is compared with what the kernel then holds."""
     cluster, monitors = kept
     rng = random.Random(17)
-    for _ in range(20):
+    wrong: list[str] = []
+    for i in range(20):
         here = cluster.where("svc")
         to = rng.choice([n for n in cluster.nodes if n.name != here])
+        with ThreadPoolExecutor(len(cluster.nodes)) as pool:
+            futures = {n: pool.submit(whatif, cluster, n, to) for n in cluster.nodes}
+            predictions = {n: f.result() for n, f in futures.items()}
+        before = {n.name: manual_routes(n) for n in cluster.nodes}
+        t0 = time.time()
         move_and_time(cluster, monitors, to)
         assert cluster.where("svc") == to.name
+        for node, prediction in predictions.items():
+            expected_change = "leave" if node.name == here else "arrive" if node is to else "none"
+            assert prediction["change"] == expected_change, (node.name, prediction)
+            for line in divergences(
+                prediction, before[node.name], manual_routes(node), installed_since(monitors[node.name], t0)
+            ):
+                wrong.append(f"move {i + 1} to {to.name}, {node.name}: {line}")
+    assert wrong == [], "\n".join(wrong)
     for _ in range(2):
         victim = cluster.node(cluster.where("svc") or "")
         cluster.kill(victim)
         assert harness.wait_for(lambda v=victim: cluster.where("svc") not in (None, v.name), 60, 0.1)
         settle(cluster)
-        reboot(cluster, victim)
+        cluster.power_cycle(victim)
+        sh("ip", "-n", victim.netns, "route", "add", FOREIGN[0], "via", FOREIGN[1])
         settle(cluster)
-        for node in cluster.nodes:
-            assert not {VIP_SVC} & kernel_addresses(node.netns) or cluster.where("svc") == node.name
