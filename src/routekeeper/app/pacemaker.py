@@ -57,11 +57,10 @@ def cmd_pacemaker(session: Session, args: list[str]) -> int:
     ap.add_argument("--cib", metavar="FILE")
     ap.add_argument("--node", metavar="NAME")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("-h", "--help", action="store_true")
-    opts = ap.parse_args(args[1:])
-    if opts.help:
+    if any(word in ("-h", "--help") for word in args[1:]):
         session.out.write(f"usage: routekeeper {USAGE}\n\n{__doc__}")
         return 0
+    opts = ap.parse_args(args[1:])
     cib = _load_cib(opts.cib)
     if opts.to not in cib.nodes:
         raise CommandFailed(f"the CIB has no node {opts.to!r} (nodes: {', '.join(cib.nodes)})")
