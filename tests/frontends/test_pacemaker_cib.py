@@ -56,7 +56,8 @@ def status_cib(*ops: tuple[str, int, int, int]) -> str:
         '<primitive id="v" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="a">'
         '<nvpair id="i" name="ip" value="10.0.0.9"/></instance_attributes></primitive></resources>'
         '</configuration><status><node_state id="1" uname="n1" in_ccm="true" crmd="online">'
-        f'<lrm><lrm_resources><lrm_resource id="v">{rows}</lrm_resource></lrm_resources></lrm></node_state></status></cib>'
+        f'<lrm><lrm_resources><lrm_resource id="v">{rows}</lrm_resource></lrm_resources></lrm>'
+        "</node_state></status></cib>"
     )
 
 
