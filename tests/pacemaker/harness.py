@@ -43,6 +43,7 @@ LAN_NET = "192.168.50"
 SVC_NET = "192.168.60"
 UP_NET = "192.168.70"
 NEEDED = ("corosync", "pacemakerd", "cibadmin", "crm_resource", "crm_mon", "unshare", "nsenter", "ip")
+NEEDED += ("ocf-tester", "xmllint")  # the agent's own test
 _serial = itertools.count()
 
 COROSYNC_CONF = """\
@@ -124,7 +125,10 @@ def missing() -> str | None:
         return "no network namespace support in this kernel"
     absent = [tool for tool in NEEDED if shutil.which(tool) is None]
     if absent:
-        return f"not installed: {', '.join(absent)} (apt-get install pacemaker corosync resource-agents)"
+        return (
+            f"not installed: {', '.join(absent)}"
+            " (apt-get install pacemaker pacemaker-cli-utils corosync resource-agents libxml2-utils)"
+        )
     if not os.path.isdir("/usr/lib/ocf/resource.d/heartbeat"):
         return "resource-agents is not installed (no /usr/lib/ocf/resource.d/heartbeat)"
     return None
