@@ -405,6 +405,7 @@ if __name__ == "__main__":
     reason = missing()
     if reason:
         sys.exit(f"harness: {reason}")
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # tear down on kill too
     t0 = time.monotonic()
     with Cluster() as c:
         c.start()
