@@ -122,6 +122,12 @@ def cmd_keep(ctx: Session, args: list[str]) -> int:
         return done.code if isinstance(done.code, int) else 2
 
 
+def cmd_pacemaker(ctx: Session, args: list[str]) -> int:
+    from routekeeper.app import pacemaker  # reads the kernel: only loaded when asked for
+
+    return pacemaker.cmd_pacemaker(ctx, args)
+
+
 HELP = """\
 usage: routekeeper [--state FILE] [--host NAME | --node NODE [--cluster NAME]]
                    [--backend sim|linux [--netns NAME]] COMMAND ...
@@ -171,6 +177,7 @@ Other:
   export [FILE] | import FILE               addresses and routes in bulk (JSON lines or CSV)
   hotfix check|files ...    does a Windows host carry the fix?
   keep ...                  the keeper daemon for a real Linux host (root)
+  pacemaker whatif --move R --to NODE   this node's routes if Pacemaker moved R (root)
 
 Every command takes --help (it prints the help and does nothing else); JSON output: docs/json.md.
 The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db; only
@@ -207,6 +214,7 @@ COMMANDS = CommandTable(
         "export": bulk.cmd_export,
         "import": bulk.cmd_import,
         "cluster": cluster.cmd_cluster,
+        "pacemaker": cmd_pacemaker,
     },
     help=HELP,
 )
