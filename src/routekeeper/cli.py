@@ -125,6 +125,12 @@ def cmd_keep(ctx: Session, args: list[str]) -> int:
         return done.code if isinstance(done.code, int) else 2
 
 
+def cmd_pacemaker(ctx: Session, args: list[str]) -> int:
+    from routekeeper.app import pacemaker  # reads the kernel: only loaded when asked for
+
+    return pacemaker.cmd_pacemaker(ctx, args)
+
+
 HELP = """\
 usage: routekeeper [--state FILE] [--host NAME | --node NODE [--cluster NAME]]
                    [--backend sim|linux [--netns NAME]] COMMAND ...
@@ -177,6 +183,7 @@ Other:
   status [--json]           each kept route as the running keeper sees it (exit 1: one is missing)
   adopt PREFIX [--via NH] [--interface IF] [--metric N]   keep a route already in the kernel
   release PREFIX [--via NH] [--interface IF]              stop keeping it; the route stays
+  pacemaker whatif --move R --to NODE   this node's routes if Pacemaker moved R (root)
 
 Every command takes --help (it prints the help and does nothing else); JSON output: docs/json.md.
 The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekeeper/state.db; only
@@ -216,6 +223,7 @@ COMMANDS = CommandTable(
         "export": bulk.cmd_export,
         "import": bulk.cmd_import,
         "cluster": cluster.cmd_cluster,
+        "pacemaker": cmd_pacemaker,
     },
     help=HELP,
 )

@@ -201,8 +201,9 @@ def test_a_huge_argument_is_shortened(state):
 
 
 def test_undecodable_argv_bytes_are_shown_as_escapes(state):
+    # refused as a usage error before anything is opened (the argument layer: non-UTF-8 text)
     status, _, err = rk(state, "reg", "import", "/nonexistent/\udcff\udcfe.reg")
-    assert status == 1
+    assert status == 2
     one_line(err, "\\xff\\xfe.reg")
     err.encode("utf-8")  # writable to any UTF-8 terminal
 

@@ -149,7 +149,7 @@ def test_a_zero_length_state_file_is_not_initialised_by_a_read(tmp_path):
 def test_a_read_of_a_missing_state_file_creates_nothing(tmp_path):
     path = tmp_path / "a" / "b" / "state.db"
     status, _, err = rk(path, "route", "print")
-    assert status == 1 and "no host" in err
+    assert status == 1 and f"no state file {path}" in err
     assert not (tmp_path / "a").exists()
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from routekeeper.cli import run
 from routekeeper.core.cluster.operations import FailNode, MoveGroup, OnlineGroup, PauseNode
+from routekeeper.core.host import Host
 from routekeeper.core.values import IP
 from routekeeper.store.clusters import (
     ClusterStoreError,
@@ -134,7 +135,8 @@ def test_cli_selects_clusters(state, tmp_path):
     assert cli(state, "delete", "D")[0] == 0
     assert cli(state, "node")[0] == 0
     empty = tmp_path / "empty.db"
-    HostStore(empty).close()  # a state file without clusters (a missing file is another error)
+    with HostStore(empty).transaction() as tx:  # a state file without clusters (a missing one is
+        tx.create_host(Host("hotfix", name="default"))  # another error), made by a write
     status, out = cli(empty, "group")
     assert status == 1 and "no cluster yet" in out
 
