@@ -14,8 +14,9 @@ socket filter so that our own bulk installs do not flood it):
 - a timer: dump and reconcile everything (the safety net), and reload the routes if they changed.
 `stop` / `reload` are set by the caller's signal handlers; `run(once=True)` reconciles and returns.
 
-The hot path is an address coming back: its routes are sent as soon as its message is decoded,
-before any bookkeeping or logging (see `decide.Decider.fast_path`).
+The hot path is an address coming back: its routes were decided and encoded while idle
+(`restore.Restores`), and go out on the first datagram read, before anything is decoded, decided,
+logged or kept; otherwise they are sent as soon as its message is decoded (`decide.Decider.fast_path`).
 """
 
 from __future__ import annotations
@@ -36,14 +37,17 @@ from routekeeper.linux.keeper.decide import (
     DaemonAction,
     Decider,
     Install,
+    Plan,
     PromoteSecondaries,
     ReconcileAll,
     Remember,
     Repair,
     Resync,
+    Tally,
     Verify,
 )
 from routekeeper.linux.keeper.events import EventsLost, decode
+from routekeeper.linux.keeper.restore import Prepared, Restores
 from routekeeper.linux.keeper.send import DETAIL, Sender
 from routekeeper.linux.keeper.socket_filter import drop_newroute_filter
 from routekeeper.linux.keeper.systemd import sd_notify, watchdog_interval
@@ -100,6 +104,8 @@ class Daemon:
         self.ev.sock.setblocking(False)
         self.sender = Sender(self.req)
         self.decider = Decider(netns, manage_promote)
+        self.restores = Restores(self.decider, self.sender)  # the hot path, prepared while idle
+        self.restored: Prepared | None = None  # the restore sent for the events being handled
         self.source = source
         self.source_version = source.version()
         self.stop = False
@@ -126,6 +132,8 @@ class Daemon:
         """Drain the event socket, acting on each event as it is decoded (an added address sends its
         routes at once), then act once on what the whole batch changed."""
         decider = self.decider
+        self.restored = None
+        first = True
         while True:
             try:
                 data = self.ev.recv()
@@ -134,14 +142,23 @@ class Daemon:
             except OSError as exc:
                 if exc.errno != errno.ENOBUFS:
                     raise
+                self.restores.ready = {}  # hot path: events lost, nothing prepared holds
                 decider.on(EventsLost())
                 continue
+            if first:  # hot path: a prepared restore goes out before anything else is done
+                first = False
+                self.restored = self.restores.take(data)
             for event in decode(memoryview(bytes(data))):
                 actions = decider.on(event)
                 if actions:
                     self.execute(actions)
         self.execute(decider.settle())
+        if self.restored is not None:
+            for e in self.restored.entries:
+                self.report(e.install, e.plan, e.tally)
+            self.restored = None
         decider.mirror.warm_view()
+        self.restores.prepare()  # hot path: the state changed, decide the next restores now
 
     def execute(self, actions: Iterable[DaemonAction]) -> int:
         """Carry out `actions` in order; returns how many routes went in."""
@@ -165,6 +182,9 @@ class Daemon:
 
     def remember(self, action: Remember, sent: int) -> None:
         a = action.addr
+        r = self.restored
+        if r is not None and (r.addr.ip, r.addr.ifindex) == (a.ip, a.ifindex):
+            sent += sum(e.tally.done for e in r.entries)  # what the prepared restore sent
         if action.covered is not None and log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "address %s/%d added: %d groups covered, %d routes installed",
@@ -196,6 +216,7 @@ class Daemon:
             self.promote_all()
         n = self.execute(self.decider.reconcile(why))
         log.debug("full sync (%s): %d routes in the main table, %d installed", why, len(routes), n)
+        self.restores.prepare()  # hot path: the state changed, decide the next restores now
 
     def promote_all(self) -> None:
         """--manage-promote-secondaries: deleting a primary then promotes a secondary instead of
@@ -217,8 +238,12 @@ class Daemon:
         if planned is None:
             return 0
         plan, tally = planned
+        self.sender.send(action.group, action.oif, plan, tally)
+        return self.report(action, plan, tally)
+
+    def report(self, action: Install, plan: Plan, tally: Tally) -> int:
+        """Log what an install put in and what the kernel refused; returns how many went in."""
         g, oif = action.group, action.oif
-        self.sender.send(g, oif, plan, tally)
         done = tally.done
         if not done and not tally.errors:
             return 0

@@ -1,0 +1,130 @@
+"""Restores prepared while idle: the exact messages that put back what an address's return brings.
+
+The hot path of the daemon is an address coming back after the kernel flushed the routes through it.
+Once the flush is known (the loop is idle again after handling it), `Restores.prepare` asks the
+decider what it would do if that address came back now (`Decider.fast_path` and `Decider.plan`, the
+very decisions the event would get) and encodes the resulting messages (`Sender.batches`). When the
+address does come back, `Restores.take` finds it with one dictionary lookup on the first message of
+the first datagram read and sends the batches, before anything is decoded, decided, logged or kept.
+
+Why this is safe: what is prepared depends only on the daemon's state (mirror, groups, presence),
+and that state changes only while events are handled or a full sync runs; `take` empties the table
+on every datagram (hit or not) and the loop prepares again after every such change, so a prepared
+restore is never older than the state it was decided on. The event itself is then handled as
+usual: its installs find their routes present and send nothing.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from routekeeper.linux import codec
+from routekeeper.linux.codec import KAddr
+from routekeeper.linux.keeper.decide import Decider, Install, Plan, Tally
+from routekeeper.linux.keeper.send import Batch, Sender
+
+EXPECT = 16  # addresses that went and are watched for (the oldest are forgotten first)
+LIMIT = 65_536  # messages prepared per address at most: bigger restores take the usual path
+
+AddrKey = tuple[int, int, int, int]  # (version, ip, length, ifindex)
+_HEAD = struct.Struct("=IH")  # nlmsg_len, nlmsg_type
+
+
+@dataclass(slots=True)
+class Entry:
+    """One install of a prepared restore: its decision, its plan, its batches and where they count."""
+
+    install: Install
+    plan: Plan
+    tally: Tally
+    batches: list[Batch]
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What the return of `addr` puts back, ready to send."""
+
+    addr: KAddr
+    entries: list[Entry]
+
+
+class Restores:
+    """The addresses that went (and took routes with them), and their restores, ready to send."""
+
+    def __init__(self, decider: Decider, sender: Sender, limit: int = LIMIT) -> None:
+        self.decider = decider
+        self.sender = sender
+        self.limit = limit
+        self.seen: dict[AddrKey, KAddr] = {}  # the mirror's addresses at the last `prepare`
+        self.expected: dict[AddrKey, KAddr] = {}  # addresses that went since, oldest first
+        self.ready: dict[AddrKey, Prepared] = {}
+
+    # ------------------------------------------------------------------ the hot path
+    def take(self, data: memoryview) -> Prepared | None:
+        """If `data` (a datagram of the event socket) starts with the return of an address whose
+        restore is ready, send that restore and return it; None otherwise. The table is emptied
+        either way: whatever the datagram holds may change the state the restores were decided on."""
+        ready, self.ready = self.ready, {}
+        if not ready or len(data) < 16:
+            return None
+        length, mtype = _HEAD.unpack_from(data, 0)
+        if mtype != codec.RTM_NEWADDR or length > len(data):
+            return None
+        a = codec.parse_addr(data, 0, length)
+        if a is None:
+            return None
+        prepared = ready.get((a.version, a.ip, a.length, a.ifindex))
+        if prepared is None:
+            return None
+        deliver = self.sender.deliver
+        for e in prepared.entries:
+            deliver(e.batches, e.tally)
+        return prepared
+
+    # ------------------------------------------------------------------ while idle
+    def prepare(self) -> None:
+        """Decide and encode, on the state as it is now, the restore of every address that went."""
+        m = self.decider.mirror
+        now = {(a.version, a.ip, a.length, a.ifindex): a for a in m.addrs}
+        for key, a in self.seen.items():
+            if key not in now:
+                self.expected.pop(key, None)
+                self.expected[key] = a  # most recent last
+        self.seen = now
+        present = {(a.ip, a.ifindex) for a in m.addrs}
+        links = m.links
+        back = [k for k, a in self.expected.items() if (a.ip, a.ifindex) in present or a.ifindex not in links]
+        for key in back:
+            del self.expected[key]
+        while len(self.expected) > EXPECT:
+            del self.expected[next(iter(self.expected))]
+        ready: dict[AddrKey, Prepared] = {}
+        for key, a in self.expected.items():
+            prepared = self._prepare(a)
+            if prepared is not None:
+                ready[key] = prepared
+        self.ready = ready
+
+    def _prepare(self, a: KAddr) -> Prepared | None:
+        """`a`'s restore: the installs the decider would make if `a` were added now, encoded."""
+        actions = self.decider.fast_path(a)
+        if not actions:
+            return None
+        entries: list[Entry] = []
+        total = 0
+        for action in actions:
+            if type(action) is not Install:
+                continue
+            planned = self.decider.plan(action)
+            if planned is None:
+                continue
+            plan, tally = planned
+            if plan.vector:
+                total += len(action.group.keys) if plan.pick is None else len(plan.pick)
+            total += len(plan.single)
+            if total > self.limit:
+                return None
+            batches = list(self.sender.batches(action.group, action.oif, plan))
+            entries.append(Entry(action, plan, tally, batches))
+        return Prepared(a, entries) if entries else None
