@@ -12,11 +12,14 @@ import faulthandler
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from routekeeper.core.values import PersistentRoute
-from routekeeper.linux.keeper.loop import Daemon
+from routekeeper.linux.keeper.start import install_stored
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.store.linux import LinuxRouteStore
+
+if TYPE_CHECKING:
+    from routekeeper.core.values import PersistentRoute
 
 
 class StoredRoutes:
@@ -65,12 +68,18 @@ def main(argv: list[str]) -> int:
     store = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
+        # Start-up: the routes whose place is certain go in first; the daemon's machinery (the core,
+        # NumPy) is imported after (see linux.keeper.start).
+        early = install_stored(args.netns, store.rows())
+        from routekeeper.linux.keeper.loop import Daemon
+
         daemon = Daemon(StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries)
     except OSError as exc:
         if store is not None:
             store.close()
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return 1
+    daemon.installed_total = early
 
     def on_term(signum: int, frame: object) -> None:
         daemon.stop = True
