@@ -182,16 +182,17 @@ class Daemon:
 
     def remember(self, action: Remember, sent: int) -> None:
         a = action.addr
-        r = self.restored
+        r, prepared = self.restored, 0
         if r is not None and (r.addr.ip, r.addr.ifindex) == (a.ip, a.ifindex):
-            sent += sum(e.tally.done for e in r.entries)  # what the prepared restore sent
+            prepared = sum(e.tally.done for e in r.entries)  # what the prepared restore sent
         if action.covered is not None and log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "address %s/%d added: %d groups covered, %d routes installed",
+                "address %s/%d added: %d groups covered, %d routes installed (%d prepared while idle)",
                 IP(a.version, a.ip),
                 a.length,
                 action.covered,
-                sent,
+                sent + prepared,
+                prepared,
             )
         self.decider.remember(a)
 
