@@ -178,3 +178,16 @@ def test_ipv6_groups_are_prepared_too() -> None:
     messages = strip_seq([bytes(b.data) for e in prepared.entries for b in e.batches])
     assert len(messages) == 3
     assert all(m[16] == codec.FAMILY[6] for m in messages)
+
+
+def test_a_whole_group_is_encoded_once_while_its_address_is_away() -> None:
+    """Events that change nothing for the group prepare again without encoding again."""
+    d, _sock, _sender, restores = flushed()
+    key = (4, ADDR.ip, ADDR.length, ADDR.ifindex)
+    first = restores.ready[key].entries[0].batches
+    restores.prepare()
+    assert restores.ready[key].entries[0].batches is first
+    d.mirror.index_routes([kroute(COVERED[0], GW)], oif=2)  # one member back: only the rest is sent
+    restores.prepare()
+    again = restores.ready[key].entries[0].batches
+    assert again is not first and len(strip_seq([bytes(b.data) for b in again])) == len(COVERED) - 1

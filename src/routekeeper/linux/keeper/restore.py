@@ -25,7 +25,7 @@ from routekeeper.linux.keeper.decide import Decider, Install, Plan, Tally
 from routekeeper.linux.keeper.send import Batch, Sender
 
 EXPECT = 16  # addresses that went and are watched for (the oldest are forgotten first)
-LIMIT = 65_536  # messages prepared per address at most: bigger restores take the usual path
+LIMIT = 2_000_000  # messages prepared per address at most (about 70 MB): bigger ones take the usual path
 
 AddrKey = tuple[int, int, int, int]  # (version, ip, length, ifindex)
 _HEAD = struct.Struct("=IH")  # nlmsg_len, nlmsg_type
@@ -59,6 +59,10 @@ class Restores:
         self.seen: dict[AddrKey, KAddr] = {}  # the mirror's addresses at the last `prepare`
         self.expected: dict[AddrKey, KAddr] = {}  # addresses that went since, oldest first
         self.ready: dict[AddrKey, Prepared] = {}
+        # (id(group), oif) -> (group, batches of all its members through oif): a flush takes every
+        # member, so the same batches serve every prepare until the address is back (the messages
+        # are the same bytes; sequence numbers may repeat, every batch is acknowledged first).
+        self.encoded: dict[tuple[int, int], tuple[object, list[Batch]]] = {}
 
     # ------------------------------------------------------------------ the hot path
     def take(self, data: memoryview) -> Prepared | None:
@@ -100,13 +104,16 @@ class Restores:
         while len(self.expected) > EXPECT:
             del self.expected[next(iter(self.expected))]
         ready: dict[AddrKey, Prepared] = {}
+        encoded: dict[tuple[int, int], tuple[object, list[Batch]]] = {}
         for key, a in self.expected.items():
-            prepared = self._prepare(a)
+            prepared = self._prepare(a, encoded)
             if prepared is not None:
                 ready[key] = prepared
-        self.ready = ready
+        self.ready, self.encoded = ready, encoded
 
-    def _prepare(self, a: KAddr) -> Prepared | None:
+    def _prepare(
+        self, a: KAddr, encoded: dict[tuple[int, int], tuple[object, list[Batch]]]
+    ) -> Prepared | None:
         """`a`'s restore: the installs the decider would make if `a` were added now, encoded."""
         actions = self.decider.fast_path(a)
         if not actions:
@@ -125,6 +132,14 @@ class Restores:
             total += len(plan.single)
             if total > self.limit:
                 return None
-            batches = list(self.sender.batches(action.group, action.oif, plan))
+            g, oif = action.group, action.oif
+            whole = plan.vector and plan.pick is None and not plan.single
+            cached = self.encoded.get((id(g), oif)) if whole else None
+            if cached is not None and cached[0] is g:
+                batches = cached[1]
+            else:
+                batches = list(self.sender.batches(g, oif, plan))
+            if whole:
+                encoded[(id(g), oif)] = (g, batches)
             entries.append(Entry(action, plan, tally, batches))
         return Prepared(a, entries) if entries else None
