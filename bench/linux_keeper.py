@@ -308,6 +308,7 @@ class Keeper(Subject):
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             preexec_fn=lambda: os.sched_setaffinity(0, cpus),
+            start_new_session=True,
         )
 
 
@@ -341,6 +342,7 @@ class Bird(Subject):
             stdout=out,
             stderr=out,
             preexec_fn=lambda: os.sched_setaffinity(0, cpus),
+            start_new_session=True,
         )
         out.close()
         return p
