@@ -18,7 +18,7 @@ from routekeeper.linux import codec
 from routekeeper.linux.codec import KAddr
 from routekeeper.linux.keeper.decide import Decider, Install
 from routekeeper.linux.keeper.events import AddressAdded, AddressDeleted
-from routekeeper.linux.keeper.restore import Restores
+from routekeeper.linux.keeper.restore import Restores, message_key, wire_key
 from routekeeper.linux.keeper.send import SEQ_START, SEQ_WRAP, Sender
 from tests.linux.keeper.test_decide import ADDR, COVERED, GW, LO, VA0, decider, kroute
 
@@ -84,8 +84,8 @@ def strip_seq(messages: list[bytes]) -> list[bytes]:
 
 def test_prepared_restore_is_byte_for_byte_what_the_event_would_send() -> None:
     d, sock, sender, restores = flushed()
-    assert list(restores.ready) == [(4, ADDR.ip, ADDR.length, ADDR.ifindex)]
-    prepared = restores.ready[(4, ADDR.ip, ADDR.length, ADDR.ifindex)]
+    assert list(restores.ready) == [wire_key(ADDR)]
+    prepared = restores.ready[wire_key(ADDR)]
     batches = [bytes(b.data) for e in prepared.entries for b in e.batches]
     # The same decision taken at event time on a copy of the state, through the usual path.
     d2, _sock2, sender2, _r2 = flushed()
@@ -151,7 +151,7 @@ def test_the_restore_follows_the_state_it_is_prepared_on() -> None:
     d, _sock, _sender, restores = flushed()
     d.mirror.index_routes([kroute(p, GW) for p in COVERED[:15]], oif=2)  # e.g. put back by hand
     restores.prepare()
-    prepared = restores.ready[(4, ADDR.ip, ADDR.length, ADDR.ifindex)]
+    prepared = restores.ready[wire_key(ADDR)]
     sent = strip_seq([bytes(b.data) for e in prepared.entries for b in e.batches])
     assert len(sent) == len(COVERED) - 15
 
@@ -174,7 +174,7 @@ def test_ipv6_groups_are_prepared_too() -> None:
     d.on(AddressDeleted(a6))
     d.settle()
     restores.prepare()
-    prepared = restores.ready[(6, a6.ip, 64, 2)]
+    prepared = restores.ready[wire_key(a6)]
     messages = strip_seq([bytes(b.data) for e in prepared.entries for b in e.batches])
     assert len(messages) == 3
     assert all(m[16] == codec.FAMILY[6] for m in messages)
@@ -183,7 +183,7 @@ def test_ipv6_groups_are_prepared_too() -> None:
 def test_a_whole_group_is_encoded_once_while_its_address_is_away() -> None:
     """Events that change nothing for the group prepare again without encoding again."""
     d, _sock, _sender, restores = flushed()
-    key = (4, ADDR.ip, ADDR.length, ADDR.ifindex)
+    key = wire_key(ADDR)
     first = restores.ready[key].entries[0].batches
     restores.prepare()
     assert restores.ready[key].entries[0].batches is first
@@ -191,3 +191,19 @@ def test_a_whole_group_is_encoded_once_while_its_address_is_away() -> None:
     restores.prepare()
     again = restores.ready[key].entries[0].batches
     assert again is not first and len(strip_seq([bytes(b.data) for b in again])) == len(COVERED) - 1
+
+
+@pytest.mark.parametrize("a", [ADDR, KAddr(6, IP.parse("2001:db8::2").value, 64, 2, 0)], ids=["ipv4", "ipv6"])
+def test_the_key_of_a_notification_is_the_key_prepared_for_its_address(a: KAddr) -> None:
+    ip = a.ip.to_bytes(4 if a.version == 4 else 16, "big")
+    attrs = struct.pack("=HH", 4 + len(ip), codec.IFA_ADDRESS) + ip
+    if a.version == 4:
+        attrs += struct.pack("=HH", 8, codec.IFA_LOCAL) + ip
+    attrs += struct.pack("=HHI", 8, codec.IFA_FLAGS, 0x80)  # what follows does not matter
+    body = codec.IFADDRMSG.pack(codec.FAMILY[a.version], a.length, 0x80, 0, a.ifindex) + attrs
+    message = codec.NLMSGHDR.pack(16 + len(body), codec.RTM_NEWADDR, 0, 0, 0) + body
+    assert message_key(memoryview(message)) == wire_key(a)
+    assert codec.parse_addr(message, 0, len(message)) == KAddr(a.version, a.ip, a.length, a.ifindex, 0x80)
+    peer = message.replace(ip, bytes(len(ip) - 1) + b"\x09", 1)  # IFA_ADDRESS is a peer's
+    assert message_key(memoryview(peer)) != wire_key(a), "a peer address misses: the usual path"
+    assert message_key(memoryview(message[:30])) is None, "truncated"

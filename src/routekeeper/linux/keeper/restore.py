@@ -6,6 +6,9 @@ decider what it would do if that address came back now (`Decider.fast_path` and 
 very decisions the event would get) and encodes the resulting messages (`Sender.batches`). When the
 address does come back, `Restores.take` finds it with one dictionary lookup on the first message of
 the first datagram read and sends the batches, before anything is decoded, decided, logged or kept.
+The lookup key is the message's own bytes (family, length, interface and the address attributes,
+in the order the kernel writes them: `wire_key`), so nothing is parsed first; a message laid out
+otherwise (a peer address, another kernel's order) misses and goes the usual way.
 
 Why this is safe: what is prepared depends only on the daemon's state (mirror, groups, presence),
 and that state changes only while events are handled or a full sync runs; `take` empties the table
@@ -16,6 +19,7 @@ usual: its installs find their routes present and send nothing.
 
 from __future__ import annotations
 
+import socket
 import struct
 from dataclasses import dataclass
 
@@ -29,6 +33,30 @@ LIMIT = 2_000_000  # messages prepared per address at most (about 70 MB): bigger
 
 AddrKey = tuple[int, int, int, int]  # (version, ip, length, ifindex)
 _HEAD = struct.Struct("=IH")  # nlmsg_len, nlmsg_type
+_KEY_LEN = {socket.AF_INET: 16, socket.AF_INET6: 20}  # address attributes in the key, per family
+
+
+def wire_key(a: KAddr) -> bytes:
+    """The bytes of an RTM_NEWADDR for `a` that identify it: ifa_family, ifa_prefixlen, ifa_index,
+    then IFA_ADDRESS and (IPv4) IFA_LOCAL, as inet_fill_ifaddr / inet6_fill_ifaddr write them for
+    an address without a peer. `message_key` reads the same bytes from a notification."""
+    family = codec.FAMILY[a.version]
+    ip = a.ip.to_bytes(codec.ALEN[a.version], "big")
+    attr = codec.NLA.pack(4 + len(ip), codec.IFA_ADDRESS) + ip
+    if a.version == 4:
+        attr += codec.NLA.pack(4 + len(ip), codec.IFA_LOCAL) + ip
+    return struct.pack("=BB", family, a.length) + struct.pack("=I", a.ifindex) + attr
+
+
+def message_key(data: memoryview) -> bytes | None:
+    """`wire_key`'s bytes of the first message of `data` when it is an RTM_NEWADDR, else None."""
+    if len(data) < 24:
+        return None
+    length, mtype = _HEAD.unpack_from(data, 0)
+    n = _KEY_LEN.get(data[16])
+    if mtype != codec.RTM_NEWADDR or n is None or 24 + n > min(length, len(data)):
+        return None
+    return data[16:18].tobytes() + data[20 : 24 + n].tobytes()
 
 
 @dataclass(slots=True)
@@ -58,7 +86,7 @@ class Restores:
         self.limit = limit
         self.seen: dict[AddrKey, KAddr] = {}  # the mirror's addresses at the last `prepare`
         self.expected: dict[AddrKey, KAddr] = {}  # addresses that went since, oldest first
-        self.ready: dict[AddrKey, Prepared] = {}
+        self.ready: dict[bytes, Prepared] = {}  # by `wire_key`
         # (id(group), oif) -> (group, batches of all its members through oif): a flush takes every
         # member, so the same batches serve every prepare until the address is back (the messages
         # are the same bytes; sequence numbers may repeat, every batch is acknowledged first).
@@ -70,15 +98,10 @@ class Restores:
         restore is ready, send that restore and return it; None otherwise. The table is emptied
         either way: whatever the datagram holds may change the state the restores were decided on."""
         ready, self.ready = self.ready, {}
-        if not ready or len(data) < 16:
+        if not ready:
             return None
-        length, mtype = _HEAD.unpack_from(data, 0)
-        if mtype != codec.RTM_NEWADDR or length > len(data):
-            return None
-        a = codec.parse_addr(data, 0, length)
-        if a is None:
-            return None
-        prepared = ready.get((a.version, a.ip, a.length, a.ifindex))
+        key = message_key(data)
+        prepared = ready.get(key) if key is not None else None
         if prepared is None:
             return None
         deliver = self.sender.deliver
@@ -103,12 +126,12 @@ class Restores:
             del self.expected[key]
         while len(self.expected) > EXPECT:
             del self.expected[next(iter(self.expected))]
-        ready: dict[AddrKey, Prepared] = {}
+        ready: dict[bytes, Prepared] = {}
         encoded: dict[tuple[int, int], tuple[object, list[Batch]]] = {}
-        for key, a in self.expected.items():
+        for a in self.expected.values():
             prepared = self._prepare(a, encoded)
             if prepared is not None:
-                ready[key] = prepared
+                ready[wire_key(a)] = prepared
         self.ready, self.encoded = ready, encoded
 
     def _prepare(
