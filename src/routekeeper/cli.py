@@ -17,6 +17,7 @@ from typing import TextIO
 from routekeeper.app import cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
 from routekeeper.app.commands import execute
 from routekeeper.app.errors import report
+from routekeeper.app.report import cmd_report
 from routekeeper.app.session import CommandTable, Session, command_text, state_path
 from routekeeper.frontends.base import UsageError
 
@@ -125,6 +126,7 @@ Clusters:
 
 Other:
   demo                      the defect report's scenario, before and after the fix
+  report --html FILE        a timeline of every persistent route, as one self-contained page
   scenario run FILE...      run command transcripts and compare their output
   reg export [FILE] | reg import FILE     the PersistentRoutes registry form
   hotfix check|files ...    does a Windows host carry the fix?
@@ -156,6 +158,7 @@ COMMANDS = CommandTable(
         "whatif": whatif.cmd_whatif,
         "scenario": transcripts.cmd_scenario,
         "demo": demo.cmd_demo,
+        "report": cmd_report,
         "hotfix": hotfix.cmd_hotfix,
         "keep": cmd_keep,
         "reg": reg.cmd_reg,

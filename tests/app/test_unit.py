@@ -71,3 +71,20 @@ def test_a_nested_command_joins_the_open_unit(store):
         outer.discard()
     session.close()
     assert 11 not in interfaces(store)
+
+
+def test_a_read_unit_is_discarded_and_does_not_take_the_write_lock(store):
+    """A view's unit reads a snapshot: another connection holding the write lock does not stop it,
+    and what the view did to the loaded host is never saved."""
+    import sqlite3
+
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with host_unit(store, "default", "test", write=False) as unit:
+            assert not unit.kept
+            unit.subject.apply(op.AddInterface(Interface(12, "WAN")))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert 12 not in interfaces(store)

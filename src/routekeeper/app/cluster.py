@@ -31,9 +31,9 @@ def cmd_cluster(session: Session, args: list[str]) -> int:
     with_history = bool(words) and words[0].lower() == "log"
     with cluster_unit(store, lambda tx: pick_cluster(tx, selection.name), with_history, command) as unit:
         result = cluster_exe.run(unit.subject.cluster, words)
-        emit(session, result)
         if not result.commit:
             unit.discard()
+    emit(session, result)  # after the commit: a failed COMMIT has printed nothing
     return result.exit
 
 
@@ -87,10 +87,9 @@ def resolve_node(store: HostStore, node: str, cluster: str | None = None, requir
     is refused: a stopped machine runs no commands (its stored state waits for `cluster restore`).
     Raises CommandFailed with the line to show.
     """
-    with store.transaction() as tx:
+    with store.transaction(write=False) as tx:
         name = pick_cluster(tx, cluster)
         loaded = cluster_store.load_cluster(tx, name, with_history=False)
-        tx.rollback()
     try:
         n = loaded.node(node)
     except ClusterRefused:

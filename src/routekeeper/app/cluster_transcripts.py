@@ -33,6 +33,7 @@ def _fields(text: str) -> tuple[list[str], dict[str, str]]:
 class ClusterDialect:
     marker = "# cluster:"
     first_line = "# cluster: name=NAME"
+    directive_names = DIRECTIVES
 
     def header(self, path: str, line: str) -> dict[str, str]:
         _, head = _fields(line[len(self.marker) :])

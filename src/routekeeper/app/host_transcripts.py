@@ -18,6 +18,7 @@ HOST = "scenario"
 class HostDialect:
     marker = "# host:"
     first_line = "# host: profile=NAME"
+    directive_names = ("interface", "reboot")
 
     def header(self, path: str, line: str) -> dict[str, str]:
         match = re.search(r"profile=(\S+)", line)

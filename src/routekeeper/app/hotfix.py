@@ -4,9 +4,8 @@ versions call for, and `host apply-hotfix` checks the report's prerequisites bef
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from routekeeper.app.errors import CommandFailed
+from routekeeper.app.files import read_bounded
 from routekeeper.app.session import Session
 from routekeeper.hotfix import (
     HotfixInputError,
@@ -20,6 +19,7 @@ from routekeeper.hotfix import (
     parse_sp,
 )
 from routekeeper.hotfix import cli as checker_cli
+from routekeeper.hotfix.inventory import INVENTORY_LIMIT
 from routekeeper.hotfix.verdict import Verdict
 from routekeeper.store.hosts import HostRecord
 
@@ -33,10 +33,7 @@ PROFILE_FOR = {
 def _verdict_from_files(paths: list[str]) -> Verdict:
     texts = []
     for path in paths:
-        try:
-            texts.append((path, decode_inventory(Path(path).read_bytes())))
-        except OSError as exc:
-            raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
+        texts.append((path, decode_inventory(read_bounded(path, INVENTORY_LIMIT, "an inventory"))))
     try:
         return check(parse_inventories(texts))
     except HotfixInputError as exc:

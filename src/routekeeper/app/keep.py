@@ -20,6 +20,7 @@ from routekeeper.store.linux import LinuxRouteStore
 
 if TYPE_CHECKING:
     from routekeeper.core.values import PersistentRoute
+    from routekeeper.linux.keeper.metrics import Metrics
 
 
 class StoredRoutes:
@@ -51,6 +52,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="set promote_secondaries=1 on every interface so deleting a primary keeps its secondaries",
     )
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    ap.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics (default: off)")
+    ap.add_argument("--metrics-textfile", metavar="FILE.prom", help="write them for node_exporter")
     return ap.parse_args(argv)
 
 
@@ -65,6 +68,14 @@ def main(argv: list[str]) -> int:
     if not has_net_admin():
         print("routekeeper keep: needs CAP_NET_ADMIN (run as root)", file=sys.stderr)
         return 77
+    try:
+        metrics = open_metrics(args.metrics, args.metrics_textfile)
+    except ValueError as exc:
+        print(f"routekeeper keep: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"routekeeper keep: metrics on {args.metrics}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     store = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
@@ -73,10 +84,15 @@ def main(argv: list[str]) -> int:
         early = install_stored(args.netns, store.rows())
         from routekeeper.linux.keeper.loop import Daemon
 
-        daemon = Daemon(StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries)
+        with_metrics = {} if metrics is None else {"metrics": metrics}
+        daemon = Daemon(
+            StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries, **with_metrics
+        )
     except OSError as exc:
         if store is not None:
             store.close()
+        if metrics is not None:
+            metrics.close()
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return 1
     daemon.installed_total = early
@@ -94,7 +110,26 @@ def main(argv: list[str]) -> int:
     try:
         return daemon.run(args.once)
     finally:
+        if metrics is not None:
+            metrics.close()
         store.close()
+
+
+def open_metrics(address: str | None, textfile: str | None) -> Metrics | None:
+    """The daemon's metrics: off unless asked (None: the daemon's default, and nothing imported
+    before the start-up's routes are in). The endpoint is bound here, before the daemon enters its
+    namespace, so that it listens where Prometheus runs."""
+    if address is None and textfile is None:
+        return None
+    from routekeeper.linux.keeper.metrics import Metrics, parse_address, textfile_path
+
+    if address is not None:
+        parse_address(address)
+    metrics = Metrics(textfile_path(textfile) if textfile else None)
+    if address is not None:
+        host, port = metrics.serve(address)
+        logging.getLogger("routekeeper.keep").info("metrics on http://%s:%d/metrics", host, port)
+    return metrics
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ run, and the unit of work its command opens."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -64,18 +65,21 @@ class Session:
 
     @contextmanager
     def host(self, read_only: bool = False) -> Iterator[Unit[Host]]:
-        """The unit of work on the chosen host (`read_only`: discarded from the start).
+        """The unit of work on the chosen host (`read_only`: discarded from the start, read without
+        the write lock, and its output streamed as it comes).
 
-        A command run inside another command's unit (what-if runs one) joins that unit: the host is
-        the same, and the outer command decides what is kept."""
+        What a unit that may write prints is held until the unit has ended (committed): a command
+        that fails at its COMMIT (a full disk, a lock held too long) has printed nothing that claims
+        it succeeded. A command run inside another command's unit (what-if runs one) joins that
+        unit: the host is the same, and the outer command decides what is kept."""
         if self._shared.open_unit is not None:
             yield self._shared.open_unit
             return
         if self.backend == "linux":
             opened = linux_unit(self.netns, self.state_override)
         else:
-            opened = host_unit(self.store(), self.host_name, self.command_text)
-        with opened as unit:
+            opened = host_unit(self.store(), self.host_name, self.command_text, write=not read_only)
+        with self.output_held(not read_only), opened as unit:
             if read_only:
                 unit.discard()
             self._shared.open_unit = unit
@@ -83,6 +87,24 @@ class Session:
                 yield unit
             finally:
                 self._shared.open_unit = None
+
+    @contextmanager
+    def output_held(self, hold: bool = True) -> Iterator[None]:
+        """Hold what is written on this session's streams until the block ends normally, then
+        release it; when the block raises, what it wrote is dropped (the error line says what
+        happened instead). With `hold` False the streams are left as they are."""
+        if not hold:
+            yield
+            return
+        out, err = self.out, self.err
+        self.out, self.err = io.StringIO(), io.StringIO()
+        try:
+            yield
+            held_out, held_err = self.out.getvalue(), self.err.getvalue()
+        finally:
+            self.out, self.err = out, err
+        out.write(held_out)
+        err.write(held_err)
 
 
 def command_text(words: list[str]) -> str:

@@ -2,9 +2,12 @@
 
 A transcript is a header line, then `$ COMMAND` lines each followed by the output it must print (and
 `[exit N]` when its status is not 0), and `# ...` lines: a directive the dialect knows (`# interface:`,
-`# reboot`, `# node:`, ...) or a comment. Each file runs in a fresh state file; every line goes through
-the same code path as the command line (`commands.execute`), so a transcript checks parsing, the core,
-the store's transactions and the rendering together. A mismatch is reported as a unified diff.
+`# reboot`, `# node:`, ...) or a comment. A `# word:` line with nothing after it or only `key=value`
+settings is a directive's form: when the dialect does not know `word`, the file is refused (a
+misspelt directive must not pass as a comment and skip its setup). Each file runs in a fresh state
+file; every line goes through the same code path as the command line (`commands.execute`), so a
+transcript checks parsing, the core, the store's transactions and the rendering together. A mismatch
+is reported as a unified diff.
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ from pathlib import Path
 from typing import Protocol
 
 from routekeeper.app.commands import execute
+from routekeeper.app.errors import CommandFailed
+from routekeeper.app.files import MIB, read_bounded
 from routekeeper.app.session import CommandTable, Session, command_text
 
 EXIT_LINE = re.compile(r"^\[exit (\d+)\]\s*$")
+DIRECTIVE_FORM = re.compile(r"([a-z][a-z0-9_-]*):(.*)")
+TRANSCRIPT_LIMIT = 16 * MIB  # the largest transcript a run reads (the project's own are a few KiB)
 
 
 class TranscriptError(ValueError):
@@ -73,6 +80,7 @@ class Dialect(Protocol):
 
     marker: str  # how its first line starts
     first_line: str  # the first line, as an error message shows it
+    directive_names: tuple[str, ...]  # the directives it knows, as an error message lists them
 
     def header(self, path: str, line: str) -> dict[str, str]: ...
 
@@ -97,8 +105,30 @@ class Dialect(Protocol):
         ...
 
 
+def read_transcript(path: str | Path) -> str:
+    """A transcript's text: UTF-8, at most TRANSCRIPT_LIMIT bytes; TranscriptError naming the file
+    otherwise (missing, a directory, /dev/zero, not UTF-8)."""
+    try:
+        raw = read_bounded(str(path), TRANSCRIPT_LIMIT, "a transcript")
+    except CommandFailed as exc:
+        raise TranscriptError(str(exc)) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TranscriptError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def unknown_directive(dialect: Dialect, body: str) -> str | None:
+    """The name of the directive a `# BODY` line has the form of when the dialect does not know it."""
+    m = DIRECTIVE_FORM.fullmatch(body)
+    if m is None or m.group(1) in dialect.directive_names:
+        return None
+    rest = m.group(2).split()
+    return m.group(1) if all("=" in word for word in rest) else None
+
+
 def parse(dialect: Dialect, path: str | Path, text: str | None = None) -> Transcript:
-    text = Path(path).read_text(encoding="utf-8") if text is None else text
+    text = read_transcript(path) if text is None else text
     lines = text.splitlines()
     if not lines or not lines[0].startswith(dialect.marker):
         raise TranscriptError(f"{path}:1: the first line must be '{dialect.first_line}'")
@@ -114,6 +144,9 @@ def parse(dialect: Dialect, path: str | Path, text: str | None = None) -> Transc
             step = dialect.directive(number, line[1:].strip(), first=not steps)
             if step is not None:
                 steps.append(step)
+            elif (name := unknown_directive(dialect, line[1:].strip())) is not None:
+                known = ", ".join(f"'# {d}:'" for d in dialect.directive_names)
+                raise TranscriptError(f"{path}:{number}: unknown directive '# {name}:' (known: {known})")
         elif current is not None:
             current.expected.append(line.rstrip())
         elif line.strip():

@@ -19,8 +19,7 @@ from routekeeper.frontends.base import UsageError
 def dialect_of(path: str | Path, text: str | None = None) -> Dialect:
     """The dialect a transcript's first line announces."""
     if text is None:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.readline()
+        text = transcript_runner.read_transcript(path)
     return ClusterDialect() if text.startswith(ClusterDialect.marker) else HostDialect()
 
 
@@ -30,8 +29,9 @@ def parse(path: str | Path, text: str | None = None) -> Transcript:
 
 def run_file(path: str | Path, commands: CommandTable) -> tuple[bool, str]:
     """Run one transcript file: (all matched, a report with a unified diff per mismatch)."""
-    dialect = dialect_of(path)
-    return transcript_runner.run(dialect, transcript_runner.parse(dialect, path), commands)
+    text = transcript_runner.read_transcript(path)
+    dialect = dialect_of(path, text)
+    return transcript_runner.run(dialect, transcript_runner.parse(dialect, path, text), commands)
 
 
 def run_files(paths: list[str], out: TextIO, commands: CommandTable) -> int:

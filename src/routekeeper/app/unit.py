@@ -38,11 +38,20 @@ class Unit(Generic[T]):
 
 @contextmanager
 def unit_of_work(
-    store: HostStore, load: Callable[[Transaction], T], save: Callable[[Transaction, T], None]
+    store: HostStore,
+    load: Callable[[Transaction], T],
+    save: Callable[[Transaction, T], None],
+    write: bool = True,
 ) -> Iterator[Unit[T]]:
-    """Load in one transaction, run the body, then `save` if the unit was kept, else roll back."""
-    with store.transaction() as tx:
+    """Load in one transaction, run the body, then `save` if the unit was kept, else roll back.
+
+    A unit that will not write (`write=False`: a view) reads in a read transaction: it never takes
+    the write lock, so a long `route print` does not hold up a `route -p add`; it is discarded from
+    the start."""
+    with store.transaction(write) as tx:
         unit = Unit(load(tx), tx)
+        if not write:
+            unit.discard()
         yield unit  # an exception from the body rolls the transaction back
         if unit.kept:
             save(tx, unit.subject)
@@ -51,8 +60,9 @@ def unit_of_work(
 
 
 @contextmanager
-def host_unit(store: HostStore, name: str, command: str) -> Iterator[Unit[Host]]:
-    """A simulated host; its journal is written back with `command` as the reason."""
+def host_unit(store: HostStore, name: str, command: str, write: bool = True) -> Iterator[Unit[Host]]:
+    """A simulated host; its journal is written back with `command` as the reason (never, and
+    without the write lock, when `write` is False)."""
 
     def load(tx: Transaction) -> Host:
         host = tx.load(name)
@@ -67,7 +77,7 @@ def host_unit(store: HostStore, name: str, command: str) -> Iterator[Unit[Host]]
         if host.journal:
             tx.save(host, host.journal, command)
 
-    with unit_of_work(store, load, save) as unit:
+    with unit_of_work(store, load, save, write) as unit:
         yield unit
 
 

@@ -69,6 +69,34 @@ def export(host: Host, newline: str = "\r\n") -> str:
     return newline.join(lines) + newline
 
 
+def decode(raw: bytes) -> str:
+    """A .reg file's text: UTF-16 with a byte order mark (as regedit writes it), else UTF-8 (with or
+    without a BOM), else Windows-1252 (REGEDIT4 files edited by hand). A file that announces UTF-16
+    must be whole UTF-16 (an even number of bytes, no broken surrogate pair): it is never read again
+    as another encoding, which would turn it into text that merely looks wrong."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if len(raw) % 2:
+            raise RegFormatError(1, f"a UTF-16 file has an even number of bytes; this one has {len(raw)}")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise RegFormatError(_line_at(raw, exc.start), "not valid UTF-16") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise RegFormatError(1, "neither UTF-16, UTF-8 nor Windows-1252 text") from None
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    """The line (1-based) a byte offset of UTF-16 text falls on."""
+    text = raw[: offset - offset % 2].decode("utf-16", errors="replace")
+    return text.count("\n") + 1
+
+
 def parse(text: str) -> list[PersistentRoute]:
     """The routes of the PersistentRoutes key in a `.reg` file (REGEDIT4 or Version 5.00), unbound.
 

@@ -13,6 +13,7 @@ from functools import cache
 
 from routekeeper.core.host import Host
 from routekeeper.core.values import BITS, IP, Interface, PersistentRoute, Prefix, Route, RouteKey, mask_int
+from routekeeper.frontends.glob import Glob
 
 SEPARATOR = "=" * 75
 DEFAULT_V4 = Prefix(4, 0, 0)
@@ -164,24 +165,24 @@ def gateway_nexthops(host: Host, ifindex: int, version: int) -> list[IP]:
 
 
 # ---------------------------------------------------------------------------------------- patterns
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str) -> Glob:
     """route.exe's destination pattern: `*` any string, `?` one character, anchored at both ends,
-    case-insensitive (IPv6 hex digits may be typed either way). Nothing else is special."""
-    parts = ("." if ch == "?" else ".*" if ch == "*" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    case-insensitive (IPv6 hex digits may be typed either way). Nothing else is special. Matched
+    without backtracking (`frontends.glob`): a pattern of many stars cannot stall a command."""
+    return Glob.compile(pattern)
 
 
 def is_pattern(text: str) -> bool:
     return "*" in text or "?" in text
 
 
-def destination_matches(regex: re.Pattern[str], prefix: Prefix) -> bool:
+def destination_matches(regex: Glob, prefix: Prefix) -> bool:
     """A pattern is matched against the destination address; an IPv6 one also against `addr/len`, the
     form route.exe prints it in."""
     text = ip_text(prefix.address)
     if regex.fullmatch(text):
         return True
-    return prefix.version == 6 and regex.fullmatch(f"{text}/{prefix.length}") is not None
+    return prefix.version == 6 and regex.fullmatch(f"{text}/{prefix.length}")
 
 
 # ---------------------------------------------------------------------------------------- text

@@ -29,6 +29,7 @@ from routekeeper.core.values import (
 )
 from routekeeper.core.values import mask_length as contiguous_length
 from routekeeper.frontends.base import Output, UsageError
+from routekeeper.frontends.glob import Glob
 from routekeeper.frontends.render import (
     SEPARATOR,
     RowOrder,
@@ -500,7 +501,7 @@ def _print_sections(host: Host, cmd: Command) -> Iterator[str]:
         yield SEPARATOR
 
 
-def _active_rows(host: Host, version: int, regex: re.Pattern[str] | None) -> Iterator[str]:
+def _active_rows(host: Host, version: int, regex: Glob | None) -> Iterator[str]:
     """Rows of the active table of one family, in Windows order; only routes that may be used (their
     interface is up) are printed."""
     order = RowOrder(host)

@@ -24,12 +24,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 from routekeeper.hotfix.errors import DataFileError, HotfixInputError, HotfixUsageError
 from routekeeper.hotfix.facts import FileFact, HostFacts, basename, merge_facts
-from routekeeper.hotfix.inventory import decode_inventory, parse_inventory
+from routekeeper.hotfix.inventory import INVENTORY_LIMIT, decode_inventory, parse_inventory, read_inventory
 from routekeeper.hotfix.products import OtherProduct, identify_os, normalize_arch, parse_sp
 from routekeeper.hotfix.tables import FileRow, rows_for
 from routekeeper.hotfix.verdict import SUPPORTED, Status, Verdict, check, describe_host
@@ -103,9 +102,15 @@ def _read_inventory(name: str) -> str:
     if name == "-":
         stream = sys.stdin
         buffer = getattr(stream, "buffer", None)
-        return decode_inventory(buffer.read()) if buffer is not None else stream.read()
+        if buffer is not None:
+            return decode_inventory(read_inventory(buffer, "-"))
+        text = stream.read(INVENTORY_LIMIT + 1)  # a text stream (tests): bounded the same way
+        if len(text) > INVENTORY_LIMIT:
+            raise HotfixUsageError(f"inventory - is larger than {INVENTORY_LIMIT >> 20} MiB; refused")
+        return text
     try:
-        return decode_inventory(Path(name).read_bytes())
+        with open(name, "rb") as fh:
+            return decode_inventory(read_inventory(fh, name))
     except OSError as exc:
         raise HotfixUsageError(f"cannot read inventory {name}: {exc.strerror or exc}") from None
 

@@ -34,6 +34,7 @@ import codecs
 import csv
 import re
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from routekeeper.hotfix.errors import FactsError, InventoryError, VersionError
 from routekeeper.hotfix.facts import FileFact, HostFacts, basename, merge_facts
@@ -60,6 +61,18 @@ _WMIC_COMMAND_RE = re.compile(
     re.IGNORECASE,
 )
 _TRUNCATION_MARKS = ("...", "\u2026")
+
+
+INVENTORY_LIMIT = 16 << 20  # bytes: systeminfo plus file listings are tens of kilobytes
+
+
+def read_inventory(stream: BinaryIO, name: str) -> bytes:
+    """An inventory's bytes, read to at most INVENTORY_LIMIT: `--inventory /dev/zero` is refused
+    (InventoryError naming it) instead of read until memory runs out."""
+    data = stream.read(INVENTORY_LIMIT + 1)
+    if len(data) > INVENTORY_LIMIT:
+        raise InventoryError(f"inventory {name} is larger than {INVENTORY_LIMIT >> 20} MiB; refused")
+    return data
 
 
 def decode_inventory(data: bytes) -> str:

@@ -1,8 +1,9 @@
 """The embedded default backend: simulated hosts kept in one SQLite file.
 
-Every command is one `BEGIN IMMEDIATE` transaction: load the host, run the command on it, then write
-back what the host's journal says changed (never the whole host), and commit. A command that fails
-rolls back, so the file is exactly as it was. Concurrent processes serialise on SQLite's write lock
+Every command that writes is one `BEGIN IMMEDIATE` transaction (a read-only one reads a snapshot and
+never takes the write lock): load the host, run the command on it, then write back what the host's
+journal says changed (never the whole host), and commit. A command that fails rolls back, so the file
+is exactly as it was. Concurrent processes serialise on SQLite's write lock
 (WAL mode, generous busy timeout), so two writers at once both succeed.
 
 The file's format (schema, version checks, migrations) is `schema`; this module reads and writes
@@ -11,14 +12,17 @@ the hosts' rows.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import quote
 
 import numpy as np
 
@@ -36,9 +40,11 @@ from routekeeper.core.values import (
     Prefix,
     Route,
 )
-from routekeeper.store.errors import StoreError
+from routekeeper.store.errors import StoreCorrupt, StoreDamaged, StoreError, translate
+from routekeeper.store.integrity import damaged
 from routekeeper.store.schema import SIGN, check_schema, cols_ip, ip_cols
 
+T = TypeVar("T")
 UNBOUND = -1  # the persistent table's stand-in for "no interface binding" (part of the key)
 ORIGIN_OF = {o.value: o for o in Origin}
 ROUTE_KEY = " AND ".join(
@@ -95,7 +101,7 @@ def _parse_ints(text: str | None, count: int) -> np.ndarray:
     """A `group_concat` of integers as an int64 array (SQLite's text is exact; NumPy parses it in C)."""
     values = np.fromstring(text or "", dtype=np.int64, sep=",")  # text mode: not the deprecated one
     if values.size != count:
-        raise StoreError(f"state file damaged: {count} routes but {values.size} values in a column")
+        raise StoreDamaged(f"state file damaged: {count} routes but {values.size} values in a column")
     return values
 
 
@@ -136,52 +142,157 @@ def _intern_ips(v6: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[list[IP
     return ips, index.reshape(-1)
 
 
-class HostStore:
-    """One SQLite state file holding any number of named simulated hosts."""
+QUICK_CHECK_LIMIT = 16 << 20  # files up to this size are page-checked before every write (~0.1 s)
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+
+class HostStore:
+    """One SQLite state file holding any number of named simulated hosts.
+
+    A file that does not exist yet, or is empty, is created only by the first write: until then reads
+    see an empty schema in memory, so a query never leaves a file (or an initialised empty one)
+    behind. A file that exists but cannot be written (read-only file, directory or mount) is opened
+    read-only: reads work, a write is refused with StoreReadOnly. Every SQLite or file-system error
+    leaves as one of `store.errors`' classes, naming the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], timeout: float = 60.0) -> None:
         self.path = Path(path)
+        self.timeout = timeout
+        self.refusal: StoreError | None = None  # why this file cannot be written, when it cannot
+        self.fresh = not self.path.exists() or _is_empty(self.path)
+        if self.fresh:
+            self.conn = sqlite3.connect(":memory:", isolation_level=None)
+            check_schema(self.conn, self.path)
+        else:
+            self.conn = self._open_existing()
+
+    def _open_existing(self) -> sqlite3.Connection:
+        """Open read-write where the file and its directory can be written; otherwise, or when that
+        fails (a full disk cannot even start the WAL), read-only, remembering why writes are refused."""
+        path = self.path
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            self.refusal = translate(OSError(errno.EROFS, "the file or its directory is read-only"), path)
+            return self._connect(False)
+        try:
+            return self._connect(True)
+        except StoreError as exc:
+            if type(exc) is StoreError:
+                raise
+            self.refusal = exc
+        try:
+            return self._connect(False)
+        except StoreError:
+            raise self.refusal from None
+
+    def _connect(self, writable: bool) -> sqlite3.Connection:
+        """Open the file (read-write, or read-only with SQLite's own read-only modes) and check it."""
+        modes = ["rwc"] if writable else ["ro", "ro&immutable=1"]
+        failure: StoreError | None = None
+        for mode in modes:
+            conn: sqlite3.Connection | None = None
+            try:
+                uri = f"file:{quote(str(self.path.absolute()))}?mode={mode}"
+                conn = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
+                conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+                if writable:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                check_schema(conn, self.path)
+                return conn
+            except (sqlite3.Error, OSError, StoreError) as exc:
+                if conn is not None:
+                    conn.close()
+                failure = _opening_error(exc, self.path)
+                if isinstance(failure, StoreError) and type(failure) is StoreError:
+                    raise failure from None  # not ours / too new: another mode will not help
+        assert failure is not None
+        raise failure from None
+
+    def _create(self) -> None:
+        """Make the file on the first write: directories, file, schema. On failure (a full disk) a file
+        this call created is removed again, so a failed `host init` leaves nothing behind."""
+        existed = self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open state file {self.path}: {exc}") from None
-        try:
-            self.conn.execute("PRAGMA busy_timeout = 60000")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            check_schema(self.conn, self.path)
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            raise StoreError(f"{self.path} is not a routekeeper state file ({exc})") from None
+            conn = self._connect(True)
+        except (OSError, StoreError) as exc:
+            if not existed:
+                _remove_empty(self.path)
+            raise translate(exc, self.path) from None
+        self.conn.close()
+        self.conn = conn
+        self.fresh = False
 
     def close(self) -> None:
         self.conn.close()
 
     # ------------------------------------------------------------------ transactions
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        tx = Transaction(self.conn)
+    def transaction(self, write: bool = True) -> Iterator[Transaction]:
+        """One transaction: `write` takes SQLite's write lock at once (BEGIN IMMEDIATE), so writers
+        serialise; a read (`write=False`) reads one snapshot and never waits for a writer (WAL).
+        Storage errors from the body or the COMMIT roll back and leave as StoreError classes."""
+        if write and self.fresh:
+            self._create()
+        if write and self.refusal is not None:
+            raise self.refusal
+        try:
+            self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                self._check_pages()
+        except (sqlite3.Error, OSError, StoreError) as exc:
+            self._rollback()
+            raise translate(exc, self.path) from None
+        tx = Transaction(self.conn, self.path)
         try:
             yield tx
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise translate(exc, self.path) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        if tx.rolled_back:
-            self.conn.execute("ROLLBACK")
-        else:
-            self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("ROLLBACK" if tx.rolled_back or not write else "COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise translate(exc, self.path) from None
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (a full disk or I/O error ends the transaction)
+
+    def _check_pages(self) -> None:
+        """Refuse to write into a file SQLite finds damaged. `PRAGMA quick_check` reads every page,
+        so it runs only where that is cheap (files up to QUICK_CHECK_LIMIT); a larger damaged file is
+        still refused where SQLite meets a damaged page."""
+        if self.path.stat().st_size > QUICK_CHECK_LIMIT:
+            return
+        result = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if result != "ok":
+            raise StoreCorrupt(f"state file {self.path} is damaged ({result}); restore it from a backup")
 
     def host_names(self) -> list[tuple[str, str]]:
-        return list(self.conn.execute("SELECT name, profile FROM hosts ORDER BY name"))
+        return self._read(lambda: list(self.conn.execute("SELECT name, profile FROM hosts ORDER BY name")))
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
+    def _read(self, query: Callable[[], T]) -> T:
+        try:
+            return query()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
+
     # ------------------------------------------------------------------ reading the log
     def log(self, host_name: str, prefix: str | None = None, everything: bool = False) -> list[tuple]:
+        return self._read(lambda: self._log(host_name, prefix, everything))
+
+    def _log(self, host_name: str, prefix: str | None, everything: bool) -> list[tuple]:
         row = self.conn.execute("SELECT id FROM hosts WHERE name = ?", (host_name,)).fetchone()
         host_id = row[0] if row else None
         query = "SELECT at, command, kind, subject, reason FROM log WHERE host_id = ?"
@@ -194,9 +305,36 @@ class HostStore:
         return list(self.conn.execute(query + " ORDER BY id", args))
 
 
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def _remove_empty(path: Path) -> None:
+    """Remove a state file (and SQLite's side files) a failed first write created, if still empty."""
+    for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"), path):
+        try:
+            if side == path and path.stat().st_size:
+                continue
+            side.unlink()
+        except OSError:
+            pass
+
+
+def _opening_error(exc: BaseException, path: Path) -> StoreError:
+    """What opening `path` failed with; a file SQLite does not recognise at all is not ours."""
+    code = getattr(exc, "sqlite_errorcode", 0)
+    if isinstance(exc, sqlite3.DatabaseError) and code == sqlite3.SQLITE_NOTADB:
+        return StoreError(f"{path} is not a routekeeper state file ({exc})")
+    return translate(exc, path)
+
+
 class Transaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None) -> None:
         self.conn = conn
+        self.path = path
         self.rolled_back = False
         self._kind_ids: dict[str, int] = {}  # route kind -> route_kinds.id, as seen in this transaction
 
@@ -233,6 +371,14 @@ class Transaction:
         return self.conn.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount > 0
 
     def load(self, name: str) -> Host | None:
+        """Host `name` as stored, or None; a row routekeeper could not have written is StoreDamaged,
+        naming the row."""
+        try:
+            return self._load(name)
+        except (KeyError, ValueError, TypeError, OverflowError, IndexError, StoreDamaged) as exc:
+            raise damaged(self.conn, self.path, name, exc) from None
+
+    def _load(self, name: str) -> Host | None:
         row = self.conn.execute("SELECT id, profile FROM hosts WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None
@@ -552,7 +698,7 @@ def _active_columns(count: int, texts: list[str | None], kind_names: dict[int, s
     lut = np.full(max(kind_names, default=0) + 1, -1, np.int64)
     lut[list(kind_names)] = np.arange(len(kind_names))
     if count and (int(kind_id.max()) >= lut.size or (lut[kind_id] < 0).any()):
-        raise StoreError("state file damaged: a route names an unknown kind")
+        raise StoreDamaged("state file damaged: a route names an unknown kind")
     return RouteColumns(
         version=np.where(v6 == 1, 6, 4).astype(np.uint8),
         hi=hi,

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from routekeeper.core.values import IP
-from routekeeper.store.errors import StoreError
+from routekeeper.store.errors import StoreDamaged, StoreError
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x524B5052  # "RKPR": tells our files from other SQLite files
@@ -75,6 +75,8 @@ CREATE TABLE persistent (
     PRIMARY KEY (host_id, net_hi, version, net_lo, length, nh_hi, nh_version, nh_lo, ifindex)
 ) WITHOUT ROWID;
 """
+# Every table a current file has (a file without one of them is damaged, not merely old).
+TABLES = ("meta", "hosts", "interfaces", "log", "addresses", "route_kinds", "routes", "persistent")
 # The tables schema 2 changed (what a migration from schema 1 rebuilds); the others are as they were.
 ADDRESS_TABLES = ("addresses", "routes", "persistent")
 
@@ -117,7 +119,10 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
         return
     if app_id != APPLICATION_ID:
         raise StoreError(f"{path} is not a routekeeper state file")
-    version = schema_version(conn)
+    try:
+        version = schema_version(conn)
+    except StoreDamaged as exc:
+        raise StoreDamaged(f"state file {path} is damaged: {exc}; restore it from a backup") from None
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path} was written by a newer routekeeper (schema {version}, this one "
@@ -125,17 +130,25 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == 1:
         migrate_from_1(conn)
-    elif version < SCHEMA_VERSION:
+        return
+    if version < SCHEMA_VERSION:
         raise StoreError(
             f"{path} uses schema {version}, which this routekeeper cannot migrate; "
             "export its routes with an older version and start a new state file"
         )
+    missing = sorted(set(TABLES) - {row[0] for row in conn.execute("SELECT name FROM sqlite_master")})
+    if missing:
+        raise StoreDamaged(f"state file {path} is damaged: table {missing[0]} is missing; restore a backup")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
     """The version the file's meta table records (0 when it records none)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    if row is None:
+        return 0
+    if not isinstance(row[0], str) or not row[0].isascii() or not row[0].isdigit() or len(row[0]) > 6:
+        raise StoreDamaged(f"table meta, row schema_version={row[0]!r} is not a schema number")
+    return int(row[0])
 
 
 def migrate_from_1(c: sqlite3.Connection) -> None:

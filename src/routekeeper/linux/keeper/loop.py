@@ -48,6 +48,7 @@ from routekeeper.linux.keeper.decide import (
 )
 from routekeeper.linux.keeper.events import EventsLost, decode
 from routekeeper.linux.keeper.latency import request_short_slice
+from routekeeper.linux.keeper.metrics import NoMetrics
 from routekeeper.linux.keeper.restore import Prepared, Restores
 from routekeeper.linux.keeper.send import DETAIL, Sender
 from routekeeper.linux.keeper.socket_filter import drop_newroute_filter
@@ -95,7 +96,9 @@ class Daemon:
         interval: float,
         manage_promote: bool,
         rcvbuf: int = EVENT_RCVBUF,
+        metrics: NoMetrics = NoMetrics(),  # noqa: B008 (stateless)
     ) -> None:
+        self.metrics = metrics
         self.netns = netns
         self.interval = interval
         if netns:
@@ -123,6 +126,7 @@ class Daemon:
         routes = self.source.routes({link.name: link.index for link in mirror.links.values()})
         self.decider.load(routes)
         self.source_version = self.source.version()
+        self.metrics.loaded(self.decider, self.interval)
         log.info(
             "loaded %d persistent routes in %d groups from %s",
             len(routes),
@@ -148,10 +152,12 @@ class Daemon:
                 self.restores.ready = {}  # hot path: events lost, nothing prepared holds
                 decider.on(EventsLost())
                 continue
+            self.metrics.received()
             if first:  # hot path: a prepared restore goes out before anything else is done
                 first = False
                 self.restored = self.restores.take(data)
                 if self.restored is not None:
+                    self.metrics.took(self.restored)
                     # The routes are in. Step aside before the rest (decoding, bookkeeping,
                     # logging: about a millisecond), so that whoever the routes woke runs first.
                     time.sleep(STEP_ASIDE)
@@ -159,12 +165,14 @@ class Daemon:
                 actions = decider.on(event)
                 if actions:
                     self.execute(actions)
+        self.metrics.settling(decider.pending, decider)
         self.execute(decider.settle())
         if self.restored is not None:
             for e in self.restored.entries:
                 self.report(e.install, e.plan, e.tally)
             self.restored = None
         decider.mirror.warm_view()
+        self.metrics.settled(decider)
         self.restores.prepare()  # hot path: the state changed, decide the next restores now
 
     def execute(self, actions: Iterable[DaemonAction]) -> int:
@@ -210,12 +218,14 @@ class Daemon:
 
     def resync(self, action: Resync) -> None:
         if action.overflowed:
+            self.metrics.overflowed()
             self.ev.set_rcvbuf(EVENT_RCVBUF * 2)
             log.warning("event socket overflowed (ENOBUFS): dumping and reconciling everything")
         self.full_sync(action.why)
 
     def full_sync(self, why: str) -> None:
         """Dump everything, rebuild the mirror, reconcile every group."""
+        started = self.metrics.sync_started()
         links = self.req.links()
         addrs = self.req.addresses()
         routes = self.req.routes(table=codec.RT_TABLE_MAIN)
@@ -224,6 +234,7 @@ class Daemon:
             self.promote_all()
         n = self.execute(self.decider.reconcile(why))
         log.debug("full sync (%s): %d routes in the main table, %d installed", why, len(routes), n)
+        self.metrics.sync_done(started, self.decider)
         self.restores.prepare()  # hot path: the state changed, decide the next restores now
 
     def promote_all(self) -> None:
@@ -252,6 +263,7 @@ class Daemon:
     def report(self, action: Install, plan: Plan, tally: Tally) -> int:
         """Log what an install put in and what the kernel refused; returns how many went in."""
         g, oif = action.group, action.oif
+        self.metrics.installed(action, plan, tally)
         done = tally.done
         if not done and not tally.errors:
             return 0
