@@ -511,6 +511,42 @@ def run_startup(n: int, rounds: int, with_bird: bool) -> dict:
     return {name: {series: summary(v, "ms") for series, v in by.items()} for name, by in raw.items()}
 
 
+def run_floor(n: int, rounds: int) -> dict:
+    """The kernel alone: n RTM_NEWROUTE messages, encoded beforehand, sent by this process on the
+    daemon's CPU in the keeper's batches (512, one acknowledgement each) into a namespace like the
+    daemons', a monitor listening as in the restores. What no daemon can go below on this machine
+    now: its ratio to the targets (70 ms for 10k, 6 s for 1M) says how much of a miss is the kernel."""
+    import numpy as np
+
+    space = Namespace(f"f{n}")
+    samples = []
+    try:
+        template = codec.BatchTemplate(
+            codec.RTM_NEWROUTE, 4, PROTO_ROUTEKEEPER, IP.parse(GW).value, space.ifindex, 1
+        )
+        dst = np.array([net for net, _ln in prefixes(n)], dtype=np.uint32)
+        buf = template.encode(1 << 20, dst, np.full(n, 24, dtype=np.uint8), ack_every=512)
+        view, size = memoryview(buf), template.size
+        os.sched_setaffinity(0, {DAEMON_CPU})
+        for _ in range(rounds):
+            space.sock.request(space.addr_msg(codec.RTM_DELADDR))
+            space.sock.request(space.addr_msg(codec.RTM_NEWADDR))
+            m = monitor(space.ns) if n <= 50_000 else None
+            load = load1()
+            t0 = time.perf_counter()
+            for lo in range(0, n, 512):
+                hi = min(n, lo + 512)
+                if space.sock.send_bulk(view[lo * size : hi * size], (1 << 20) + hi - 1):
+                    raise RuntimeError("the kernel refused routes")
+            samples.append({"ms": (time.perf_counter() - t0) * 1000, "load": load})
+            if m is not None:
+                m.close()
+    finally:
+        os.sched_setaffinity(0, ALL_CPUS)
+        space.close()
+    return summary(samples, "ms")
+
+
 def run_repair(rounds: int, bird_rounds: int, with_bird: bool) -> dict:
     out: dict = {}
     k = Keeper(1, "kr")
@@ -688,6 +724,9 @@ def report(results: dict) -> list[str]:
                     target = "<= 6 s"
                 bird_cell = cell(bd) if bd else ("not run (see below)" if size > 50_000 else "not measured")
                 row(label, series, target, cell(rk), bird_cell, vs(rk, bd), load_cell(rk, bd))
+    for n, fl in sorted(results.get("kernel_floor", {}).items(), key=lambda kv: int(kv[0])):
+        label = f"kernel alone: {int(n):,} routes in, pre-encoded (floor)"
+        row(label, "pinned", "", cell(fl), "", "", load_cell(fl))
     st = results.get("startup")
     if st:
         for series in ("pinned", "unpinned"):
@@ -748,6 +787,8 @@ def main() -> int:
     for n in (int(x) for x in args.sizes.split(",")):
         rounds = args.rounds if n == 1 else max(3, args.rounds // 3) if n <= 50_000 else 2
         results["restore"][str(n)] = run_restore(n, rounds, with_bird and n <= 50_000)
+        if n > 1:
+            results.setdefault("kernel_floor", {})[str(n)] = run_floor(n, rounds if n <= 50_000 else 1)
         print(
             n,
             json.dumps(
