@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -14,7 +15,9 @@ CHILD = """
 import ctypes, os, struct
 from routekeeper.linux.keeper.latency import SLICE_NS, request_short_slice
 os.nice(3)
-assert request_short_slice(), "the kernel refused"
+if not request_short_slice():
+    print("refused", ctypes.get_errno())
+    raise SystemExit(0)
 buf = ctypes.create_string_buffer(56)
 assert ctypes.CDLL(None).syscall({getattr_nr}, 0, buf, 56, 0) == 0
 size, policy, flags, nice, prio, runtime = struct.unpack_from("=IIQiIQ", buf)
@@ -32,6 +35,11 @@ def test_short_slice_keeps_policy_and_nice() -> None:
         [sys.executable, "-c", CHILD.format(getattr_nr=getattr_nr)], env=env, capture_output=True, text=True
     )
     assert r.returncode == 0, r.stderr
+    if r.stdout.startswith("refused"):
+        err = int(r.stdout.split()[1])
+        if err in (errno.EPERM, errno.ENOSYS):  # a seccomp profile or an old kernel: the daemon runs on
+            pytest.skip(f"sched_setattr refused here ({os.strerror(err)}): the daemon runs without it")
+        pytest.fail(f"sched_setattr failed: {os.strerror(err)}")
     policy, nice, runtime, want = (int(x) for x in r.stdout.split())
     assert (policy, nice) == (0, 3), "still SCHED_OTHER, nice value untouched"
     major, minor = (int(x) for x in os.uname().release.split(".")[:2])
