@@ -12,12 +12,15 @@ import faulthandler
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from routekeeper.core.values import PersistentRoute
-from routekeeper.linux.keeper.loop import Daemon
-from routekeeper.linux.keeper.metrics import Metrics, NoMetrics, parse_address, textfile_path
+from routekeeper.linux.keeper.start import install_stored
 from routekeeper.linux.netns import has_net_admin
 from routekeeper.store.linux import LinuxRouteStore
+
+if TYPE_CHECKING:
+    from routekeeper.core.values import PersistentRoute
+    from routekeeper.linux.keeper.metrics import Metrics
 
 
 class StoredRoutes:
@@ -76,15 +79,23 @@ def main(argv: list[str]) -> int:
     store = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
+        # Start-up: the routes whose place is certain go in first; the daemon's machinery (the core,
+        # NumPy) is imported after (see linux.keeper.start).
+        early = install_stored(args.netns, store.rows())
+        from routekeeper.linux.keeper.loop import Daemon
+
+        with_metrics = {} if metrics is None else {"metrics": metrics}
         daemon = Daemon(
-            StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries, metrics=metrics
+            StoredRoutes(store), args.netns, args.interval, args.manage_promote_secondaries, **with_metrics
         )
     except OSError as exc:
         if store is not None:
             store.close()
-        metrics.close()
+        if metrics is not None:
+            metrics.close()
         print(f"routekeeper keep: {exc}", file=sys.stderr)
         return 1
+    daemon.installed_total = early
 
     def on_term(signum: int, frame: object) -> None:
         daemon.stop = True
@@ -99,15 +110,19 @@ def main(argv: list[str]) -> int:
     try:
         return daemon.run(args.once)
     finally:
-        metrics.close()
+        if metrics is not None:
+            metrics.close()
         store.close()
 
 
-def open_metrics(address: str | None, textfile: str | None) -> NoMetrics:
-    """The daemon's metrics: off unless asked. The endpoint is bound here, before the daemon enters
-    its namespace, so that it listens where Prometheus runs."""
+def open_metrics(address: str | None, textfile: str | None) -> Metrics | None:
+    """The daemon's metrics: off unless asked (None: the daemon's default, and nothing imported
+    before the start-up's routes are in). The endpoint is bound here, before the daemon enters its
+    namespace, so that it listens where Prometheus runs."""
     if address is None and textfile is None:
-        return NoMetrics()
+        return None
+    from routekeeper.linux.keeper.metrics import Metrics, parse_address, textfile_path
+
     if address is not None:
         parse_address(address)
     metrics = Metrics(textfile_path(textfile) if textfile else None)

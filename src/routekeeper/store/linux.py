@@ -105,6 +105,15 @@ class LinuxRouteStore:
             found.append(StoredRoute(p, ifname or None, bool(parked)))
         return found
 
+    def rows(self) -> list[tuple[str, str, int, int | None, str | None, int]]:
+        """(prefix, nexthop, metric, ifindex, ifname, parked) of every stored route of this namespace,
+        as stored: the daemon's start-up parses them itself, before the core is imported."""
+        return self.db.execute(
+            "SELECT prefix, nexthop, metric, ifindex, ifname, parked FROM persistent_route"
+            " WHERE netns = ? ORDER BY rowid",
+            (self.netns,),
+        ).fetchall()
+
     def _row(self, s: StoredRoute) -> tuple:
         r = s.route
         ifname = s.ifname or ""
