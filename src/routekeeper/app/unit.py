@@ -55,7 +55,7 @@ def host_unit(store: HostStore, name: str, command: str) -> Iterator[Unit[Host]]
     """A simulated host; its journal is written back with `command` as the reason."""
 
     def load(tx: Transaction) -> Host:
-        host = tx.load(name)
+        host = tx.load(name, lazy=True)  # a command about one route loads that route, not the table
         if host is None:
             raise CommandFailed(
                 f"no host {name!r} in {store.path}; create it with "
