@@ -71,3 +71,15 @@ def test_a_large_table_with_every_kind_of_row():
     rows = list(v4_active_rows(host))
     assert len(rows) > 50_000
     assert rows == row_by_row(host)
+
+
+def test_costs_wider_than_their_column_stretch_the_line_as_before():
+    """Linux metrics go to 2**32 - 1: such a cost is printed whole, its line longer than the rest."""
+    host = Host("linux")
+    host.apply(op.AddInterface(Interface(11, "eth0", "nic", "00-15-5D-01-02-03")))
+    host.apply(op.AddAddress(11, IP.parse("10.0.0.5"), 16))
+    host.apply(op.AddRoute(Prefix.parse("1.2.3.0/24"), IP.parse("10.0.0.1"), 11, 2**32 - 1))
+    host.apply(op.AddRoute(Prefix.parse("100.64.0.0/10"), IP.parse("10.0.0.2"), 11, 9_999_000))
+    rows = list(v4_active_rows(host))
+    assert rows == row_by_row(host)
+    assert any(row.endswith(str(2**32 - 1)) for row in rows)

@@ -22,6 +22,7 @@ from routekeeper.core import operations as op
 from routekeeper.core.operations import Refused
 from routekeeper.core.table.lazy import LazyRouteTable
 from routekeeper.core.values import IP, Prefix
+from routekeeper.frontends.registry import run_tool
 from routekeeper.store.errors import StoreError
 from routekeeper.store.hosts import HostStore
 
@@ -55,7 +56,7 @@ def rows(path: Path) -> dict[str, list[tuple]]:
         conn.close()
 
 
-def run_last(path: Path, lazy: bool, last: list[op.Operation]) -> tuple[list, object, bool, list]:
+def run_last(path: Path, lazy: bool, last: list[op.Operation]) -> tuple[list, object, bool, list, str]:
     """Load the host (lazily or whole), look up the probes, apply `last` (in one transaction, as
     what-if and batches do), save; what was seen, and then the whole table in its order."""
     store = HostStore(path)
@@ -65,6 +66,7 @@ def run_last(path: Path, lazy: bool, last: list[op.Operation]) -> tuple[list, ob
             assert host is not None
             lookups = [host.lookup(ip) for ip in PROBES]
             whole_after_lookups = not isinstance(host.table, LazyRouteTable) or host.table.is_whole
+            printed = run_tool(host, ["route", "print", "-4"]).stdout  # columns straight from the store
             events: list = []
             for operation in last:
                 try:
@@ -76,7 +78,7 @@ def run_last(path: Path, lazy: bool, last: list[op.Operation]) -> tuple[list, ob
                 tx.save(host, host.journal, "last")
     finally:
         store.close()
-    return events, lookups, whole_after_lookups, table
+    return events, lookups, whole_after_lookups, table, printed
 
 
 @pytest.mark.parametrize("profile", ["hotfix", "prehotfix", "linux"])
@@ -113,6 +115,7 @@ def test_a_lazily_loaded_host_acts_as_one_loaded_whole(profile, ops):
         assert seen[1] == expected[1]
         assert not seen[2], "lookups loaded the whole table"
         assert seen[3] == expected[3]
+        assert seen[4] == expected[4]
         assert rows(lazy_path) == rows(whole_path)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from routekeeper.core.host import Host
 from routekeeper.core.table.columns import ORIGINS, RouteColumns
-from routekeeper.core.values import Address, Prefix, Route
+from routekeeper.core.values import Prefix, Route
 from routekeeper.frontends.render import ip_text, mask_text
 
 CHUNK = 1 << 15  # rows formatted per step: output starts at once and memory stays flat
@@ -67,20 +67,72 @@ def _lines(
     nexthop: np.ndarray,
     cost: np.ndarray,
 ) -> Iterator[str]:
-    ips = cols.ips
-    pairs = [f"{v >> 8}.{v & 255}" for v in range(1 << 16)]  # an address is two of these
-    masks = [f"{mask_text(n):>17}" for n in range(33)]
-    gateways = [f"{'On-link':>16} " if ip.is_unspecified else f"{ip_text(ip):>17}" for ip in ips]
-    sources = _sources(host, cols, rows, network, length, ifindex, nexthop)
+    source_codes, sources = _sources(host, cols, rows, network, length, ifindex, nexthop)
+    text = _Texts(cols, sources)
     for start in range(0, rows.size, CHUNK):
-        stop = start + CHUNK
-        yield from [
-            f"{pairs[net >> 16] + '.' + pairs[net & 0xFFFF]:>17}{masks[plen]}{gateways[nh]}{src:>17}{c:>7}"
-            for net, plen, nh, src, c in zip(
-                network[start:stop].tolist(), length[start:stop].tolist(), nexthop[start:stop].tolist(),
-                sources[start:stop].tolist(), cost[start:stop].tolist(), strict=True,
-            )
-        ]  # fmt: skip
+        part = slice(start, start + CHUNK)
+        yield from text.rows(network[part], length[part], nexthop[part], source_codes[part], cost[part])
+
+
+class _Texts:
+    """Every field's texts, and a chunk of rows made from them.
+
+    Each field of a row is right-aligned in a fixed width (17, 17, 17, 17, 7), so while every cost fits
+    its 7 columns a chunk is laid out as one byte matrix, a row per line, by array indexing; a cost wider
+    than that (Linux metrics go to 2**32) makes the line longer, and its chunk is formatted line by line.
+    """
+
+    WIDTH = 17 * 4 + 7
+
+    def __init__(self, cols: RouteColumns, sources: list[str]) -> None:
+        pairs = [f"{v >> 8}.{v & 255}" for v in range(1 << 16)]  # an address is two of these
+        self.pairs = pairs
+        self.masks = [f"{mask_text(n):>17}" for n in range(33)]
+        self.gateways = [
+            f"{'On-link':>16} " if ip.is_unspecified else f"{ip_text(ip):>17}" for ip in cols.ips
+        ]
+        self.sources = [f"{s:>17}" for s in sources] or [" " * 17]
+        self.low_pairs = _fixed(pairs, 7)
+        self.high_pairs = _fixed([p + "." for p in pairs], 8)
+        self.pair_length = np.array([len(p) for p in pairs], np.int64)
+        self.mask_bytes = _fixed(self.masks, 17)
+        self.gateway_bytes = _fixed(self.gateways, 17)
+        self.source_bytes = _fixed(self.sources, 17)
+
+    def rows(
+        self, net: np.ndarray, plen: np.ndarray, nh: np.ndarray, src: np.ndarray, cost: np.ndarray
+    ) -> list[str]:
+        if cost.size and int(cost.max()) >= 10**7:
+            return [
+                f"{self.pairs[n >> 16] + '.' + self.pairs[n & 0xFFFF]:>17}{self.masks[p]}{self.gateways[h]}"
+                f"{self.sources[s]}{c:>7}"
+                for n, p, h, s, c in zip(
+                    net.tolist(), plen.tolist(), nh.tolist(), src.tolist(), cost.tolist(), strict=True
+                )
+            ]
+        out = np.full((net.size, self.WIDTH + 1), ord(" "), np.uint8)
+        out[:, -1] = ord("\n")
+        high, low = net >> 16, net & 0xFFFF
+        out[:, 10:17] = self.low_pairs[low]  # the low half ends the destination's 17 columns
+        low_length = self.pair_length[low]
+        for n in np.unique(low_length).tolist():  # the high half and its dot end where the low half begins
+            at = np.flatnonzero(low_length == n)
+            out[at, 9 - n : 17 - n] = self.high_pairs[high[at]]
+        out[:, 17:34] = self.mask_bytes[plen]
+        out[:, 34:51] = self.gateway_bytes[nh]
+        out[:, 51:68] = self.source_bytes[src]
+        left = cost.copy()
+        for column in range(74, 67, -1):  # the cost's digits from the right; spaces once it is used up
+            digit = (left % 10 + ord("0")).astype(np.uint8)
+            out[:, column] = np.where((left > 0) | (column == 74), digit, ord(" "))
+            left //= 10
+        return out.tobytes().decode("ascii").split("\n")[:-1]
+
+
+def _fixed(texts: list[str], width: int) -> np.ndarray:
+    """ASCII texts right-aligned in `width` bytes, one row each."""
+    joined = "".join(f"{t:>{width}}" for t in texts).encode("ascii")
+    return np.frombuffer(joined, np.uint8).reshape(len(texts), width)
 
 
 def _sources(
@@ -91,8 +143,9 @@ def _sources(
     length: np.ndarray,
     ifindex: np.ndarray,
     nexthop: np.ndarray,
-) -> np.ndarray:
-    """The Interface column (the source address) of every row, as `Host.source_address` chooses it.
+) -> tuple[np.ndarray, list[str]]:
+    """The Interface column (the source address) of every row as `Host.source_address` chooses it:
+    a code per row, and the codes' texts.
 
     A gateway route's source depends on its interface, next hop and preferred source only, so it is
     asked once per distinct triple (a handful for a full table); on-link and host routes depend on
@@ -102,19 +155,17 @@ def _sources(
     per_row = unspecified[nexthop] | (length == 32)
     triples = np.stack([ifindex, nexthop, prefsrc], axis=1)
     _, first, group = np.unique(triples, axis=0, return_index=True, return_inverse=True)
-    texts = np.empty(first.size, object)
-    for n, at in enumerate(first.tolist()):
-        texts[n] = _source_text(
-            host.source_address(_route(cols, rows, network, length, ifindex, nexthop, at))
-        )
-    out = texts[group.reshape(-1)]
+    codes: dict[str, int] = {}
+
+    def source_of(at: int) -> int:
+        found = host.source_address(_route(cols, rows, network, length, ifindex, nexthop, at))
+        return codes.setdefault(ip_text(found.ip) if found is not None else "0.0.0.0", len(codes))
+
+    by_group = np.array([source_of(at) for at in first.tolist()] or [0], np.int64)
+    out = by_group[group.reshape(-1)] if rows.size else np.zeros(0, np.int64)
     for at in np.flatnonzero(per_row).tolist():
-        out[at] = _source_text(host.source_address(_route(cols, rows, network, length, ifindex, nexthop, at)))
-    return out
-
-
-def _source_text(address: Address | None) -> str:
-    return ip_text(address.ip) if address is not None else "0.0.0.0"
+        out[at] = source_of(at)
+    return out, list(codes)
 
 
 def _route(

@@ -596,6 +596,10 @@ class _StoredRoutes:
         self._check_open()
         return self.tx.read_active(self.host_id)
 
+    def whole_columns(self) -> RouteColumns:
+        self._check_open()
+        return self.tx.active_columns(self.host_id)
+
 
 def _active_columns(count: int, texts: list[str | None], kind_names: dict[int, str]) -> RouteColumns:
     """Parse and decode `Transaction.active_texts` into RouteColumns (NumPy throughout)."""

@@ -38,6 +38,10 @@ class RouteLoader(Protocol):
         """Every stored route, as the table a whole load builds."""
         ...
 
+    def whole_columns(self) -> RouteColumns:
+        """Every stored route as columns, in the order a whole load adds them."""
+        ...
+
 
 def covering_prefixes(ip: IP) -> list[Prefix]:
     """Every prefix that contains `ip`, /0 to /32 (or /128)."""
@@ -139,8 +143,9 @@ class LazyRouteTable(RouteTable):
         return super().lookup(ip, cost)
 
     def forwarding(self, link_costs: Mapping[int, int | None]) -> Forwarding:
-        view = super().forwarding(link_costs)
-        return view if self._loader is None else _CoveringForwarding(self, view)  # type: ignore[return-value]
+        if self._loader is None:
+            return super().forwarding(link_costs)
+        return _CoveringForwarding(self, link_costs)  # type: ignore[return-value]
 
     def where(
         self,
@@ -190,6 +195,10 @@ class LazyRouteTable(RouteTable):
         return super().copy()
 
     def to_columns(self) -> RouteColumns:
+        if self._loader is not None and not self._changes:
+            # Unchanged: the stored columns are the whole table's, in its order (`route print` reads
+            # a full table this way without building its indexes).
+            return self._loader.whole_columns()
         self._load_whole()
         return super().to_columns()
 
@@ -203,18 +212,23 @@ class LazyRouteTable(RouteTable):
 
 
 class _CoveringForwarding:
-    """A partial table's forwarding view: each lookup first loads the prefixes covering the address."""
+    """A partial table's forwarding view: each lookup loads the prefixes covering the address, then
+    answers as `RouteTable.lookup` with the view's cost rule (what a `Forwarding` view is equal to;
+    building one, with its per-prefix winners, would cost more than the few routes loaded)."""
 
-    def __init__(self, table: LazyRouteTable, view: Forwarding) -> None:
+    def __init__(self, table: LazyRouteTable, link_costs: Mapping[int, int | None]) -> None:
         self._table = table
-        self._view = view
+        self._costs = dict(link_costs)
 
-    def lookup(self, ip: IP) -> object:
-        self._table._load_covering(ip)
-        if self._table.is_whole:  # loading never makes it whole, but a caller may have in between
-            return self._table.forwarding(self._view._costs).lookup(ip)
-        return self._view.lookup(ip)
+    def _cost(self, route: Route) -> int | None:
+        link = self._costs.get(route.ifindex)
+        return None if link is None else route.metric + link
+
+    def lookup(self, ip: IP) -> Route | None:
+        if self._table.is_whole:  # a caller made it whole after taking this view
+            return self._table.forwarding(self._costs).lookup(ip)  # type: ignore[return-value]
+        return self._table.lookup(ip, self._cost)
 
     def __getattr__(self, name: str) -> object:
         self._table._load_whole()  # batch lookups, compiled lookups: over the whole table
-        return getattr(self._table.forwarding(self._view._costs), name)
+        return getattr(self._table.forwarding(self._costs), name)
