@@ -30,31 +30,32 @@ def v4_active_rows(host: Host) -> Iterator[str]:
     cols = host.table.to_columns()
     keep = np.flatnonzero(cols.version == 4)
     ifindex = cols.ifindex[keep].astype(np.int64)
-    cost, usable = _costs(host, ifindex, cols.metric[keep].astype(np.int64))
-    keep, ifindex, cost = keep[usable], ifindex[usable], cost[usable]
+    cost, rank = _costs(host, ifindex, cols.metric[keep].astype(np.int64))
+    usable = rank >= 0
+    keep, ifindex, cost, rank = keep[usable], ifindex[usable], cost[usable], rank[usable]
     network = cols.lo[keep].astype(np.int64)
     length = cols.length[keep].astype(np.int64)
     nexthop = cols.nexthop[keep].astype(np.int64)
     hop_values = np.array([ip.value if ip.version == 4 else 0 for ip in cols.ips] or [0], np.int64)
-    loopbacks = np.array(sorted(i.index for i in host.interfaces.values() if i.loopback), np.int64)
-    ifkey = np.where(np.isin(ifindex, loopbacks), ifindex, ifindex | (1 << 32))
-    order = np.lexsort((hop_values[nexthop], ifkey, length, network))
+    # Windows order: destination, prefix length, interface (loopback first), gateway; two sort keys.
+    order = np.lexsort(((rank << 32) | hop_values[nexthop], (network << 6) | length))
     yield from _lines(host, cols, keep[order], network[order], length[order], ifindex[order],
-                      nexthop[order], cost[order])  # fmt: skip
+                      nexthop[order], cost[order], rank[order])  # fmt: skip
 
 
 def _costs(host: Host, ifindex: np.ndarray, metric: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`Host.cost` for every row: the route's metric plus its interface's, unusable when the interface
-    is missing or down."""
-    present, inverse = np.unique(ifindex, return_inverse=True)
-    link = np.zeros(present.size, np.int64)
-    up = np.zeros(present.size, bool)
-    for n, index in enumerate(present.tolist()):
-        iface = host.interfaces.get(index)
-        if iface is not None and iface.up:
-            link[n], up[n] = host.profile.interface_metric(iface), True
-    inverse = inverse.reshape(-1)
-    return metric + link[inverse], up[inverse]
+    """`Host.cost` for every row (the route's metric plus its interface's), and its interface's rank
+    in Windows row order (loopback first, then by index); rank -1 where the route may not be used
+    (its interface is missing or down). One comparison per interface: a host has few."""
+    cost = metric.copy()
+    rank = np.full(ifindex.size, -1, np.int64)
+    ranked = sorted(host.interfaces.values(), key=lambda i: (not i.loopback, i.index))
+    for n, iface in enumerate(ranked):
+        if iface.up:
+            on = ifindex == iface.index
+            cost[on] += host.profile.interface_metric(iface)
+            rank[on] = n
+    return cost, rank
 
 
 def _lines(
@@ -66,8 +67,9 @@ def _lines(
     ifindex: np.ndarray,
     nexthop: np.ndarray,
     cost: np.ndarray,
+    rank: np.ndarray,
 ) -> Iterator[str]:
-    source_codes, sources = _sources(host, cols, rows, network, length, ifindex, nexthop)
+    source_codes, sources = _sources(host, cols, rows, network, length, ifindex, nexthop, rank)
     text = _Texts(cols, sources)
     for start in range(0, rows.size, CHUNK):
         part = slice(start, start + CHUNK)
@@ -143,6 +145,7 @@ def _sources(
     length: np.ndarray,
     ifindex: np.ndarray,
     nexthop: np.ndarray,
+    rank: np.ndarray,
 ) -> tuple[np.ndarray, list[str]]:
     """The Interface column (the source address) of every row as `Host.source_address` chooses it:
     a code per row, and the codes' texts.
@@ -153,8 +156,12 @@ def _sources(
     unspecified = np.array([ip.is_unspecified for ip in cols.ips] or [False])
     prefsrc = cols.prefsrc[rows].astype(np.int64)
     per_row = unspecified[nexthop] | (length == 32)
-    triples = np.stack([ifindex, nexthop, prefsrc], axis=1)
-    _, first, group = np.unique(triples, axis=0, return_index=True, return_inverse=True)
+    pool = len(cols.ips) + 1
+    if (int(rank.max(initial=0)) + 1) * pool * pool < 1 << 62:  # the triple as one integer
+        _, first, group = np.unique((rank * pool + nexthop) * pool + prefsrc + 1, True, True)
+    else:
+        triples = np.stack([rank, nexthop, prefsrc], axis=1)
+        _, first, group = np.unique(triples, axis=0, return_index=True, return_inverse=True)
     codes: dict[str, int] = {}
 
     def source_of(at: int) -> int:
