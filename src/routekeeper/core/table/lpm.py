@@ -4,7 +4,9 @@ Which prefixes contain an address does not depend on interface state (which rout
 `forwarding`). A *snapshot* maps an address to the longest prefix that contains it (as `pid + 1`, 0
 for none) and each prefix to its parent (the next-longest prefix containing it). IPv4 uses DIR-24-8
 (Gupta, Lin, McKeown 1998, as in DPDK's rte_lpm): one int32 per /24, plus a 256-entry group for each
-/24 holding longer prefixes; 64 MiB whatever the table, so it is built only for a family with at least
+/24 holding longer prefixes; 64 MiB whatever the table, so it is built only for at least `DIR248_MIN`
+prefixes (where it costs under ~100 bytes a prefix); a smaller IPv4 table uses the IPv6 structure on
+its 32 bits (ranges, about 16 bytes a prefix, binary search). No family gets a snapshot below
 `SNAPSHOT_MIN` prefixes. IPv6 uses the sorted boundaries of the disjoint ranges the prefixes of up to
 /64 cut the top 64 bits into (binary search). Prefixes added after the snapshot are *loose*: found by
 probing the prefix hash at the lengths loose prefixes have; removed ones stay in the snapshot as dead
@@ -22,6 +24,7 @@ from array import array
 import numpy as np
 
 SNAPSHOT_MIN = 2048  # below this many prefixes a family is served by probing the prefix hash
+DIR248_MIN = 700_000  # IPv4 prefixes from which DIR-24-8's fixed 64 MiB costs under ~100 bytes a prefix
 STALE_MIN = 1024
 
 
@@ -119,14 +122,31 @@ class Ranges64(Snapshot):
         return super().nbytes() + self.bounds.nbytes + self.labels.nbytes
 
 
+class Ranges32(Ranges64):
+    """IPv4 below DIR248_MIN prefixes: the ranges structure over addresses moved to the top 32 of 64
+    bits (memory in proportion to the table, where DIR-24-8 is 64 MiB for any size)."""
+
+    kind = "ranges-32"
+
+    def find(self, value: int) -> int:
+        i = bisect.bisect_right(self.bounds_view, value << 32) - 1
+        return self.labels_view[i] if i >= 0 else 0
+
+    def find_many(self, hi: np.ndarray | None, lo: np.ndarray) -> np.ndarray:
+        return super().find_many(lo.astype(np.uint64) << np.uint64(32), lo)
+
+
 def build_snapshot(
     version: int, hi: np.ndarray, lo: np.ndarray, length: np.ndarray, live: np.ndarray, capacity: int
 ) -> Snapshot:
     """Paint prefixes shortest first: the entry under a prefix's network just before its own length
     is painted is its parent, and what remains is the longest match everywhere."""
     parent = np.zeros(capacity + 1, np.int32)
-    if version == 4:
+    if version == 4 and live.size >= DIR248_MIN:
         return _build_dir248(lo, length, live, parent)
+    if version == 4:
+        r = _build_ranges64(lo.astype(np.uint64) << np.uint64(32), length, live, parent)
+        return Ranges32(r.members, r.parent, r.bounds, r.labels, 0)
     return _build_ranges64(hi, length, live, parent)
 
 
