@@ -152,6 +152,27 @@ def test_a_lazy_host_cannot_read_after_a_save(tmp_path):
         store.close()
 
 
+def test_a_lazy_host_written_whole_keeps_its_routes(tmp_path):
+    """Writing a host whole (what a reboot's save does) reads its table before replacing the rows."""
+    store = HostStore(tmp_path / "s.db")
+    try:
+        fresh = properties.fresh("hotfix")
+        fresh.apply(op.AddAddress(11, IP.parse("10.9.0.5"), 16))
+        fresh.apply(op.AddRoute(Prefix.parse("10.99.0.0/16"), IP.parse("10.9.0.1")))
+        with store.transaction() as tx:
+            tx.create_host(fresh)
+        with store.transaction() as tx:
+            host = tx.load("host", lazy=True)
+            host_id = tx.host_id("host")
+            assert host is not None and host_id is not None
+            tx._write_all(host_id, host)
+        with store.transaction() as tx:
+            again = tx.load("host")
+        assert again is not None and sorted(r.key for r in again.table) == sorted(r.key for r in fresh.table)
+    finally:
+        store.close()
+
+
 def test_routes_with_prefixes_reads_many_prefixes_in_key_order(tmp_path):
     """More prefixes than one statement probes, asked in any order: the store's key order comes back."""
     store = HostStore(tmp_path / "s.db")

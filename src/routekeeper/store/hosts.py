@@ -368,6 +368,7 @@ class Transaction:
 
     # ------------------------------------------------------------------ writing
     def _write_all(self, host_id: int, host: Host) -> None:
+        active = host.table.to_columns()  # before the rows go: a lazily loaded table may read them
         self.saved = True
         for table in ("interfaces", "addresses", "routes", "persistent"):
             self.conn.execute(f"DELETE FROM {table} WHERE host_id = ?", (host_id,))
@@ -375,7 +376,7 @@ class Transaction:
             self._put_interface(host_id, iface)
         for a in host.all_addresses():
             self._put_address(host_id, a)
-        self._insert_active(host_id, host.table.to_columns())
+        self._insert_active(host_id, active)
         self.conn.executemany(
             f"INSERT INTO routes VALUES ({', '.join('?' * 19)})",
             (self._route_row(host_id, r, 1) for r in host.held.values()),
