@@ -7,7 +7,7 @@ for none) and each prefix to its parent (the next-longest prefix containing it).
 /24 holding longer prefixes; 64 MiB whatever the table, so it is built only for at least `DIR248_MIN`
 prefixes (where it costs under ~100 bytes a prefix); a smaller IPv4 table uses DXR ranges behind a
 16-bit first level (`Dxr16`: 256 KiB plus about 8 bytes a boundary). No family gets a snapshot below
-`SNAPSHOT_MIN` prefixes. IPv6 uses the sorted boundaries of the disjoint ranges the prefixes of up to
+`SNAPSHOT_MIN[family]` prefixes. IPv6 uses the sorted boundaries of the disjoint ranges the prefixes of up to
 /64 cut the top 64 bits into (binary search). Prefixes added after the snapshot are *loose*: found by
 probing the prefix hash at the lengths loose prefixes have; removed ones stay in the snapshot as dead
 ids and are skipped by following parents. A snapshot is rebuilt, on a lookup and never on an event,
@@ -23,7 +23,10 @@ from array import array
 
 import numpy as np
 
-SNAPSHOT_MIN = 2048  # below this many prefixes a family is served by probing the prefix hash
+# Below this many prefixes a family is served by probing the prefix hash at each length it uses. IPv6's
+# ranges cost ~16 B a prefix and spare a probe per length (IPv6 tables use many), so they start small;
+# IPv4's smallest snapshot has a 256 KiB first level.
+SNAPSHOT_MIN = {4: 2048, 6: 256}
 DIR248_MIN = 700_000  # IPv4 prefixes from which DIR-24-8's fixed 64 MiB costs under ~100 bytes a prefix
 STALE_MIN = 1024
 
