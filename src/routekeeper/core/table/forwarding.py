@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from routekeeper.core.table.lpm import Dir248, Dxr16, as_int32_array
+from routekeeper.core.table.lpm import Dir248, Dxr, as_int32_array
 from routekeeper.core.table.prefix_hash import probe_many
 from routekeeper.core.table.storage import RouteStorage
 
@@ -83,7 +83,7 @@ class Forwarding:
         self._snaps = {v: t._snapshot(v) for v in (4, 6)}
         d4 = self._snaps[4]
         self._fast4 = d4 if isinstance(d4, Dir248) and not t._loose_lengths[4] else None
-        self._dxr4 = d4 if isinstance(d4, Dxr16) and not t._loose_lengths[4] else None
+        self._dxr4 = d4 if isinstance(d4, Dxr) and not t._loose_lengths[4] else None
         self._stamp = t._stamp
         t._fresh = [True]  # compiled lookups made from now on hold this flag; changes clear it
 
@@ -216,24 +216,19 @@ class Forwarding:
 
         return lookup_v4
 
-    def _compile_dxr4(self, d: Dxr16) -> Callable[[int], int]:
-        """`compile_v4` over a DXR snapshot: one read for an address in an unsplit /16, else a binary
-        search among its /16's boundaries; then the prefix's winner, or its parents'."""
+    def _compile_dxr4(self, d: Dxr) -> Callable[[int], int]:
+        """`compile_v4` over a DXR snapshot: one read for an address in an unsplit chunk, else a binary
+        search among its chunk's boundaries; then the prefix's winner, or its parents'."""
         fresh = self._t._fresh
-        first, bounds, labels, own, parent = (
-            d.first_view,
-            d.bounds_view,
-            d.labels_view,
-            self._own_view,
-            d.parent_view,
-        )
+        first, bounds, labels, parent = d.first_view, d.bounds_view, d.labels_view, d.parent_view
+        own, shift = self._own_view, d.shift
         slow = self.lookup_row
         search = bisect_right
 
         def lookup_v4(value: int) -> int:
             if not fresh[0]:
                 return slow(4, value)
-            c = value >> 16
+            c = value >> shift
             lo = first[c]
             hi = first[c + 1]
             v = labels[lo if lo == hi else search(bounds, value, lo + 1, hi + 1) - 1]

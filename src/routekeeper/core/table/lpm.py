@@ -6,12 +6,12 @@ for none) and each prefix to its parent (the next-longest prefix containing it).
 (Gupta, Lin, McKeown 1998, as in DPDK's rte_lpm): one int32 per /24, plus a 256-entry group for each
 /24 holding longer prefixes; 64 MiB whatever the table, so it is built only for at least `DIR248_MIN`
 prefixes (where it costs under ~100 bytes a prefix); a smaller IPv4 table uses DXR ranges behind a
-16-bit first level (`Dxr16`: 256 KiB plus about 8 bytes a boundary). No family gets a snapshot below
-`SNAPSHOT_MIN[family]` prefixes. IPv6 uses the sorted boundaries of the disjoint ranges the prefixes of up to
-/64 cut the top 64 bits into (binary search). Prefixes added after the snapshot are *loose*: found by
-probing the prefix hash at the lengths loose prefixes have; removed ones stay in the snapshot as dead
-ids and are skipped by following parents. A snapshot is rebuilt, on a lookup and never on an event,
-once the changes since it was built exceed a fraction of it.
+first level sized to the table (`Dxr`: about 4 bytes a chunk and 8 a boundary). No family gets a
+snapshot below `SNAPSHOT_MIN[family]` prefixes. IPv6 uses the sorted boundaries of the disjoint ranges
+the prefixes of up to /64 cut the top 64 bits into (binary search). Prefixes added after the snapshot
+are *loose*: found by probing the prefix hash at the lengths loose prefixes have; removed ones stay in
+the snapshot as dead ids and are skipped by following parents. A snapshot is rebuilt, on a lookup and
+never on an event, once the changes since it was built exceed a fraction of it.
 
 Pure structures over arrays: nothing here knows the table that builds them.
 """
@@ -125,31 +125,34 @@ class Ranges64(Snapshot):
         return super().nbytes() + self.bounds.nbytes + self.labels.nbytes
 
 
-class Dxr16(Snapshot):
-    """IPv4 below DIR248_MIN prefixes: DXR (Zec, Rizzo, Mikuc 2012) with a 16-bit first level.
+class Dxr(Snapshot):
+    """IPv4 below DIR248_MIN prefixes: DXR (Zec, Rizzo, Mikuc 2012), its first level sized to the table.
 
     The prefixes cut the address space into disjoint ranges, each labelled with its longest prefix
-    (`bounds` are their first addresses, ascending, from 0). `first[c]` is the range holding the first
-    address of /16 chunk `c`: an address of a chunk that no boundary splits is one read away; otherwise
-    a binary search among that chunk's few boundaries. Memory: 256 KiB plus about 8 bytes a boundary,
-    in proportion to the table where DIR-24-8 is 64 MiB for any size.
+    (`bounds` are their first addresses, ascending, from 0). The first level splits the space into
+    2**`bits` chunks (about one per prefix, 2**10 to 2**16); `first[c]` is the range holding chunk `c`'s
+    first address: an address of a chunk no boundary splits is one read away, otherwise a binary search
+    among that chunk's few boundaries. Memory: about 4 bytes a chunk and 8 a boundary, in proportion
+    to the table where DIR-24-8 is 64 MiB for any size.
     """
 
-    kind = "dxr-16"
+    kind = "dxr"
 
     def __init__(
         self, members: np.ndarray, parent: np.ndarray, bounds: np.ndarray, labels: np.ndarray
     ) -> None:
         super().__init__(members, parent, 0)
         self.bounds, self.labels = bounds, labels
-        chunks = np.arange(1 << 16 | 1, dtype=np.int64) << 16
+        bits = min(16, max(10, int(members.size).bit_length()))
+        self.shift = 32 - bits
+        chunks = np.arange((1 << bits) + 1, dtype=np.int64) << self.shift
         self.first = (np.searchsorted(bounds, chunks, "right") - 1).astype(np.int32)
         self.bounds_view = array("I", bounds.astype(np.uint32).tobytes())
         self.labels_view = as_int32_array(labels)
         self.first_view = as_int32_array(self.first)
 
     def find(self, value: int) -> int:
-        c = value >> 16
+        c = value >> self.shift
         lo, hi = self.first_view[c], self.first_view[c + 1]
         i = lo if lo == hi else bisect.bisect_right(self.bounds_view, value, lo + 1, hi + 1) - 1
         return self.labels_view[i]
@@ -172,7 +175,7 @@ def build_snapshot(
         return _build_dir248(lo, length, live, parent)
     if version == 4:  # the ranges of 32-bit addresses moved to the top of 64 bits, and back
         r = _build_ranges64(lo.astype(np.uint64) << np.uint64(32), length, live, parent)
-        return Dxr16(r.members, parent, (r.bounds >> np.uint64(32)).astype(np.uint32), r.labels)
+        return Dxr(r.members, parent, (r.bounds >> np.uint64(32)).astype(np.uint32), r.labels)
     return _build_ranges64(hi, length, live, parent)
 
 
