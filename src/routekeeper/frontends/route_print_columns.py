@@ -27,7 +27,7 @@ CHUNK = 1 << 15  # rows formatted per step: output starts at once and memory sta
 def v4_active_rows(host: Host) -> Iterator[str]:
     """The IPv4 `Active Routes` rows of `route print`, in Windows order; routes whose interface is
     down are left out, as the row-by-row path leaves them."""
-    cols = host.table.to_columns()
+    cols = host.table.to_columns(4)
     keep = np.flatnonzero(cols.version == 4)
     ifindex = cols.ifindex[keep].astype(np.int64)
     cost, rank = _costs(host, ifindex, cols.metric[keep].astype(np.int64))

@@ -346,24 +346,26 @@ class Transaction:
         """A host's active table, read as columns in one scan and built without per-route objects."""
         return RouteTable.from_columns(self.active_columns(host_id))
 
-    def active_columns(self, host_id: int) -> RouteColumns:
-        """A host's active routes as columns, in load order.
+    def active_columns(self, host_id: int, version: int | None = None) -> RouteColumns:
+        """A host's active routes (of `version`, if given) as columns, in load order.
 
         Each column comes back as one `group_concat` text that NumPy parses in C: for a million routes
         that is several times quicker than a million Python row tuples. Rows come in key order (the
         order schema 1 loaded them in); should SQLite ever hand them over otherwise, they are sorted.
         """
-        count, texts = self.active_texts(host_id)
+        count, texts = self.active_texts(host_id, version)
         return _active_columns(count, texts, dict(self.conn.execute("SELECT id, name FROM route_kinds")))
 
-    def active_texts(self, host_id: int) -> tuple[int, list[str | None]]:
+    def active_texts(self, host_id: int, version: int | None = None) -> tuple[int, list[str | None]]:
         """The SQL half of `active_columns`: the row count and one text per BULK_COLUMNS entry."""
         query = (
             "SELECT count(*), "
             + ", ".join(f"group_concat({column})" for column in BULK_COLUMNS)
             + " FROM routes WHERE host_id = ? AND held = 0"
+            + (" AND version = ?" if version is not None else "")
         )
-        count, *texts = self.conn.execute(query, (host_id,)).fetchone()
+        args = (host_id,) if version is None else (host_id, version)
+        count, *texts = self.conn.execute(query, args).fetchone()
         return count, texts
 
     # ------------------------------------------------------------------ writing
@@ -597,9 +599,9 @@ class _StoredRoutes:
         self._check_open()
         return self.tx.read_active(self.host_id)
 
-    def whole_columns(self) -> RouteColumns:
+    def whole_columns(self, version: int | None = None) -> RouteColumns:
         self._check_open()
-        return self.tx.active_columns(self.host_id)
+        return self.tx.active_columns(self.host_id, version)
 
 
 def _active_columns(count: int, texts: list[str | None], kind_names: dict[int, str]) -> RouteColumns:

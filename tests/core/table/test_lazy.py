@@ -36,9 +36,9 @@ class Loader:
         self.whole_calls += 1
         return RouteTable(self.routes)
 
-    def whole_columns(self):
+    def whole_columns(self, version=None):
         self.column_calls += 1
-        return RouteTable(self.routes).to_columns()
+        return RouteTable(self.routes).to_columns(version)
 
 
 def pair(random_tables, seed: int, n4: int = 300, n6: int = 120) -> tuple:
@@ -141,9 +141,11 @@ def test_columns_of_an_unchanged_table_come_from_the_store_without_a_whole_load(
     lazy = LazyRouteTable(loader)
     lazy.with_prefix(loader.routes[0].prefix)
     assert list(lazy.to_columns().routes()) == list(whole)
-    assert loader.column_calls == 1 and not lazy.is_whole
+    assert list(lazy.to_columns(6).routes()) == [r for r in whole if r.prefix.version == 6]
+    assert loader.column_calls == 2 and not lazy.is_whole
     route = tables.route(loader.routes[1].prefix)
     lazy.add(route)
     whole.add(route)
     assert list(lazy.to_columns().routes()) == list(whole)  # changed: the whole table, replayed
-    assert loader.column_calls == 1 and lazy.is_whole
+    assert list(lazy.to_columns(4).routes()) == [r for r in whole if r.prefix.version == 4]
+    assert loader.column_calls == 2 and lazy.is_whole

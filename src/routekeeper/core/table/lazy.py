@@ -38,8 +38,8 @@ class RouteLoader(Protocol):
         """Every stored route, as the table a whole load builds."""
         ...
 
-    def whole_columns(self) -> RouteColumns:
-        """Every stored route as columns, in the order a whole load adds them."""
+    def whole_columns(self, version: int | None = None) -> RouteColumns:
+        """Every stored route (of `version`, if given) as columns, in the order a whole load adds them."""
         ...
 
 
@@ -194,13 +194,13 @@ class LazyRouteTable(RouteTable):
         self._load_whole()
         return super().copy()
 
-    def to_columns(self) -> RouteColumns:
+    def to_columns(self, version: int | None = None) -> RouteColumns:
         if self._loader is not None and not self._changes:
             # Unchanged: the stored columns are the whole table's, in its order (`route print` reads
             # a full table this way without building its indexes).
-            return self._loader.whole_columns()
+            return self._loader.whole_columns(version)
         self._load_whole()
-        return super().to_columns()
+        return super().to_columns(version)
 
     def nbytes(self) -> int:
         self._load_whole()
