@@ -26,7 +26,7 @@ from routekeeper.core.values import (
     ValueParseError,
     parse_mac,
 )
-from routekeeper.frontends.base import tokenize
+from routekeeper.frontends.base import SpecError, tokenize
 
 SPEED_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "t": 1_000_000_000_000}
 MAX_SPEED = 10**15  # 1 Pb/s: beyond any adapter, well inside SQLite's 64-bit integers
@@ -42,10 +42,6 @@ TUNNEL_DESCRIPTIONS = {
     "teredo": "Teredo Tunneling Pseudo-Interface",
     "6to4": "Microsoft 6to4 Adapter",
 }
-
-
-class SpecError(ValueError):
-    """A malformed interface spec or argument; the message is one line for the user."""
 
 
 def parse_speed(text: str) -> int:
