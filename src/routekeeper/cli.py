@@ -9,21 +9,15 @@ operation; a traceback never reaches the user.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from typing import TextIO
 
-from routekeeper.app import adopt as keeper_adopt
-from routekeeper.app import bulk, cluster, demo, hosts, hotfix, operations, reg, transcripts, whatif
-from routekeeper.app import linux_journal as keeper_journal
-from routekeeper.app import status as keeper_status
 from routekeeper.app.arguments import require_text
-from routekeeper.app.commands import execute
-from routekeeper.app.errors import report
-from routekeeper.app.report import cmd_report
-from routekeeper.app.session import CommandTable, Session, command_text, state_path
+from routekeeper.app.session import CommandTable, Handler, Session, command_text, state_path
 from routekeeper.core.numbers import shown
 from routekeeper.frontends.base import HelpRequested, UsageError
 
@@ -100,7 +94,14 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
         out.write(help.text)
         return 0
     except (Exception, KeyboardInterrupt) as exc:
+        from routekeeper.app.errors import report  # the error path only: it reaches the whole core
+
         return report(exc, err)
+    if words and words[0] in HELP_WORDS and not options.node:
+        out.write(HELP)  # help never acts: answered before any command (or NumPy, or SQLite) is loaded
+        return 0
+    from routekeeper.app.commands import execute
+
     session = Session(
         out,
         err,
@@ -113,6 +114,22 @@ def run(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str] | None = 
         command_text=command_text(words),
     )
     return execute(session, words, options.node or None, options.cluster)
+
+
+HELP_WORDS = ("-h", "--help", "help")
+
+
+def lazy(module: str, name: str, *words: str, **options: bool) -> Handler:
+    """A command handler imported when its command runs, not when the command line starts: `--help`
+    and one command each load only what they use. With `words` or `options`, `name` is a factory
+    called with them (`interface_command("connect", "plug the cable in", connected=True)`)."""
+
+    def handler(session: Session, args: list[str]) -> int:
+        found = getattr(importlib.import_module(f"routekeeper.app.{module}"), name)
+        return (found(*words, **options) if words or options else found)(session, args)
+
+    handler.__qualname__ = handler.__name__ = f"{module}.{name}"
+    return handler
 
 
 def cmd_keep(ctx: Session, args: list[str]) -> int:
@@ -193,36 +210,38 @@ The state file is --state, else $ROUTEKEEPER_STATE, else ~/.local/state/routekee
 
 COMMANDS = CommandTable(
     handlers={
-        "host": hosts.cmd_host,
-        "add-address": operations.cmd_add_address,
-        "delete-address": operations.cmd_delete_address,
-        "add-route": operations.cmd_add_route,
-        "delete-route": operations.cmd_delete_route,
-        "change-route": operations.cmd_change_route,
-        "connect": operations.interface_command("connect", "plug the cable in", connected=True),
-        "disconnect": operations.interface_command("disconnect", "pull the cable", connected=False),
-        "enable": operations.interface_command("enable", "enable the adapter", enabled=True),
-        "disable": operations.interface_command("disable", "disable the adapter", enabled=False),
-        "set-metric": operations.cmd_set_metric,
-        "set-promote": operations.cmd_set_promote,
-        "flush-gateways": operations.cmd_flush,
-        "routes": operations.cmd_routes,
-        "lookup": operations.cmd_lookup,
-        "log": keeper_journal.on_backend(operations.cmd_log, keeper_journal.cmd_log),
-        "why": keeper_journal.on_backend(operations.cmd_why, keeper_journal.cmd_why),
-        "whatif": whatif.cmd_whatif,
-        "scenario": transcripts.cmd_scenario,
-        "demo": demo.cmd_demo,
-        "report": cmd_report,
-        "hotfix": hotfix.cmd_hotfix,
+        "host": lazy("hosts", "cmd_host"),
+        "add-address": lazy("operations", "cmd_add_address"),
+        "delete-address": lazy("operations", "cmd_delete_address"),
+        "add-route": lazy("operations", "cmd_add_route"),
+        "delete-route": lazy("operations", "cmd_delete_route"),
+        "change-route": lazy("operations", "cmd_change_route"),
+        "connect": lazy("operations", "interface_command", "connect", "plug the cable in", connected=True),
+        "disconnect": lazy(
+            "operations", "interface_command", "disconnect", "pull the cable", connected=False
+        ),
+        "enable": lazy("operations", "interface_command", "enable", "enable the adapter", enabled=True),
+        "disable": lazy("operations", "interface_command", "disable", "disable the adapter", enabled=False),
+        "set-metric": lazy("operations", "cmd_set_metric"),
+        "set-promote": lazy("operations", "cmd_set_promote"),
+        "flush-gateways": lazy("operations", "cmd_flush"),
+        "routes": lazy("operations", "cmd_routes"),
+        "lookup": lazy("operations", "cmd_lookup"),
+        "log": lazy("linux_journal", "cmd_log_any"),
+        "why": lazy("linux_journal", "cmd_why_any"),
+        "whatif": lazy("whatif", "cmd_whatif"),
+        "scenario": lazy("transcripts", "cmd_scenario"),
+        "demo": lazy("demo", "cmd_demo"),
+        "report": lazy("report", "cmd_report"),
+        "hotfix": lazy("hotfix", "cmd_hotfix"),
         "keep": cmd_keep,
-        "status": keeper_status.cmd_status,
-        "adopt": keeper_adopt.cmd_adopt,
-        "release": keeper_adopt.cmd_release,
-        "reg": reg.cmd_reg,
-        "export": bulk.cmd_export,
-        "import": bulk.cmd_import,
-        "cluster": cluster.cmd_cluster,
+        "status": lazy("status", "cmd_status"),
+        "adopt": lazy("adopt", "cmd_adopt"),
+        "release": lazy("adopt", "cmd_release"),
+        "reg": lazy("reg", "cmd_reg"),
+        "export": lazy("bulk", "cmd_export"),
+        "import": lazy("bulk", "cmd_import"),
+        "cluster": lazy("cluster", "cmd_cluster"),
         "pacemaker": cmd_pacemaker,
     },
     help=HELP,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,17 @@ def test_a_wrapped_command_keeps_a_quoted_name_whole() -> None:
         "Step 1  C:\\> netsh interface ipv4 add address",
         '             "Local Area Connection 1" 10.0.0.1',
     ]
+
+
+def test_routes_json_is_streamed_as_the_same_text_as_one_document(lan_host: Path) -> None:
+    """`routes --json` is written route by route; the text is what one json.dumps(indent=2) gives."""
+    rk(lan_host, "netsh", "interface", "ipv4", "delete", "address", "Local Area Connection 1", "192.168.0.20")
+    for state in (lan_host,):
+        status, out, _ = rk(state, "routes", "--json")
+        document = json.loads(out)
+        assert status == 0 and out == json.dumps(document, indent=2) + "\n"
+        assert document["active"] and document["persistent"]
+    empty = lan_host.parent / "empty.db"
+    rk(empty, "host", "init")
+    out = rk(empty, "routes", "--json")[1]
+    assert out == json.dumps(json.loads(out), indent=2) + "\n" and json.loads(out)["held"] == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from routekeeper.app import errors
 from routekeeper.app.arguments import HELP_WORDS
-from routekeeper.app.cluster import resolve_node
 from routekeeper.app.session import Session
 from routekeeper.app.tools import run_tool
 from routekeeper.frontends import registry
@@ -45,6 +44,8 @@ def execute(session: Session, words: list[str], node: str | None = None, cluster
         if not words:
             raise UsageError("no command given; try 'routekeeper --help'")
         if node is not None and not _asks_help(words):
+            from routekeeper.app.cluster import resolve_node  # only `--node` needs the cluster model
+
             require_up = bool(words) and registry.is_tool(words[0])  # a node that is down runs no tool
             session.host_name = resolve_node(session.store(), node, cluster, require_up)
         return dispatch(session, words)

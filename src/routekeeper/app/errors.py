@@ -23,8 +23,7 @@ from typing import TextIO
 
 from routekeeper.core.operations import Refused
 from routekeeper.core.values import ValueParseError
-from routekeeper.frontends.base import UsageError
-from routekeeper.frontends.native import SpecError
+from routekeeper.frontends.base import SpecError, UsageError
 from routekeeper.store.errors import (
     StoreBusy,
     StoreCorrupt,

@@ -11,19 +11,23 @@ import argparse
 import faulthandler
 import logging
 import signal
+import struct
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from routekeeper.core.values import PersistentRoute
 from routekeeper.linux.keeper.control import ControlError, ControlServer, control_path
-from routekeeper.linux.keeper.loop import Daemon
-from routekeeper.linux.keeper.metrics import Metrics, NoMetrics, parse_address, textfile_path
+from routekeeper.linux.keeper.start import install_stored
 from routekeeper.linux.keeper.systemd import log_handler
-from routekeeper.linux.netns import has_net_admin
+from routekeeper.linux.netns import NamespaceError, has_net_admin
 from routekeeper.store.errors import StoreCorrupt, StoreDamaged, StoreError
 from routekeeper.store.linux import BAD_STATE_EXIT, BadState, LinuxRouteStore
 
 USAGE_EXIT = 2
+
+if TYPE_CHECKING:
+    from routekeeper.core.values import PersistentRoute
+    from routekeeper.linux.keeper.metrics import Metrics
 
 
 class StoredRoutes:
@@ -154,17 +158,29 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
     control = None
     try:
         store = LinuxRouteStore(args.state, args.netns)
+        # Start-up: the routes whose place is certain go in first; the daemon's machinery (the core,
+        # NumPy) is imported after (see linux.keeper.start). It is only a head start: whatever it
+        # cannot do (a row it cannot read among them), the full sync does, or names.
+        try:
+            early = install_stored(args.netns, store.rows())
+        except NamespaceError:
+            raise
+        except (ValueError, OverflowError, struct.error, OSError) as exc:  # the daemon says what
+            logging.getLogger("routekeeper.keep").warning("start-up install skipped: %s", exc)
+            early = 0
+        from routekeeper.linux.keeper.loop import Daemon
+
         source = StoredRoutes(store)
-        source.routes({})  # every row readable, or one line naming the bad one
         if not args.once:
             control = ControlServer(control_path(store.path, args.netns))
+        with_metrics = {} if metrics is None else {"metrics": metrics}
         daemon = Daemon(
             source,
             args.netns,
             args.interval,
             args.manage_promote_secondaries,
-            metrics=metrics,
             control=control,
+            **with_metrics,
         )
     except StoreError as exc:
         _close(store, control, metrics)
@@ -174,6 +190,7 @@ def main(argv: list[str], netns: str | None = None, state: str | None = None) ->
         _close(store, control, metrics)
         print(f"routekeeper keep: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    daemon.installed_total = early
 
     def on_term(signum: int, frame: object) -> None:
         daemon.stop = True
@@ -200,11 +217,7 @@ def store_exit(exc: StoreError) -> int:
     return BAD_STATE_EXIT if isinstance(exc, (BadState, StoreCorrupt, StoreDamaged)) else 1
 
 
-def _close(
-    store: LinuxRouteStore | None,
-    control: ControlServer | None,
-    metrics: NoMetrics | None = None,
-) -> None:
+def _close(store: LinuxRouteStore | None, control: ControlServer | None, metrics: Metrics | None) -> None:
     if control is not None:
         control.close()
     if metrics is not None:
@@ -213,11 +226,14 @@ def _close(
         store.close()
 
 
-def open_metrics(address: str | None, textfile: str | None) -> NoMetrics:
-    """The daemon's metrics: off unless asked. The endpoint is bound here, before the daemon enters
-    its namespace, so that it listens where Prometheus runs."""
+def open_metrics(address: str | None, textfile: str | None) -> Metrics | None:
+    """The daemon's metrics: off unless asked (None: the daemon's default, and nothing imported
+    before the start-up's routes are in). The endpoint is bound here, before the daemon enters its
+    namespace, so that it listens where Prometheus runs."""
     if address is None and textfile is None:
-        return NoMetrics()
+        return None
+    from routekeeper.linux.keeper.metrics import Metrics, parse_address, textfile_path
+
     if address is not None:
         parse_address(address)
     metrics = Metrics(textfile_path(textfile) if textfile else None)

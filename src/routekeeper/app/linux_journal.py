@@ -2,8 +2,8 @@
 store (flushed at T because ..., restored at T+3 ms after ..., changed by a command), and for `why`
 what the running daemon says of it now (`routekeeper status`'s answer, when a daemon runs).
 
-The simulator's `log` and `why` read the simulated host's history; `on_backend` picks per command
-line, so the command table keeps one entry per word.
+The simulator's `log` and `why` read the simulated host's history; `cmd_log_any` / `cmd_why_any`
+pick per command line, so the command table keeps one entry per word.
 """
 
 from __future__ import annotations
@@ -14,21 +14,29 @@ import time
 
 from routekeeper.app.arguments import parse, parser
 from routekeeper.app.errors import CommandFailed
-from routekeeper.app.session import Handler, Session
+from routekeeper.app.session import Session
 from routekeeper.app.status import render
 from routekeeper.core.values import Prefix
 from routekeeper.linux.keeper.control import ask, control_path
 from routekeeper.store.linux import LinuxRouteStore, state_file
 
 
-def on_backend(sim: Handler, linux: Handler) -> Handler:
-    """The command for the session's backend."""
+def cmd_log_any(session: Session, args: list[str]) -> int:
+    """`log`: the keeper's journal on the linux backend, the simulated host's history otherwise."""
+    if session.backend == "linux":
+        return cmd_log(session, args)
+    from routekeeper.app import operations
 
-    def handler(session: Session, args: list[str]) -> int:
-        return (linux if session.backend == "linux" else sim)(session, args)
+    return operations.cmd_log(session, args)
 
-    handler.__doc__ = sim.__doc__
-    return handler
+
+def cmd_why_any(session: Session, args: list[str]) -> int:
+    """`why`: a kept route on the linux backend, a simulated host's persistent route otherwise."""
+    if session.backend == "linux":
+        return cmd_why(session, args)
+    from routekeeper.app import operations
+
+    return operations.cmd_why(session, args)
 
 
 def _store(session: Session) -> LinuxRouteStore:

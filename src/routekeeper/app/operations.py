@@ -199,7 +199,7 @@ def cmd_routes(session: Session, args: list[str]) -> int:
     ns = parse(_view_parser("routes", "the active table and the persistent store"), args)
     with session.host(read_only=True) as unit:
         if ns.json:
-            session.out.write(native.routes_json(unit.subject))
+            session.out.writelines(native.routes_json_chunks(unit.subject))
         else:
             for line in native.routes_text(unit.subject):
                 session.out.write(line + "\n")

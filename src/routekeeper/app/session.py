@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from routekeeper.app.errors import CommandFailed
-from routekeeper.app.unit import Unit, host_unit, linux_unit
-from routekeeper.core.host import Host
-from routekeeper.store.hosts import HostStore
+if TYPE_CHECKING:  # imported where used: a command line that opens no host loads neither NumPy nor SQLite
+    from routekeeper.app.unit import Unit
+    from routekeeper.core.host import Host
+    from routekeeper.store.hosts import HostStore
 
 Handler = Callable[["Session", list[str]], int]
 
@@ -53,6 +53,9 @@ class Session:
 
     def store(self) -> HostStore:
         if self._shared.store is None:
+            from routekeeper.app.errors import CommandFailed
+            from routekeeper.store.hosts import HostStore
+
             if not self.creates_state and not os.path.exists(self.state):
                 raise CommandFailed(
                     f"no state file {self.state}: 'routekeeper host init' or 'routekeeper cluster "
@@ -82,6 +85,8 @@ class Session:
         if self._shared.open_unit is not None:
             yield self._shared.open_unit
             return
+        from routekeeper.app.unit import host_unit, linux_unit
+
         if self.backend == "linux":
             opened = linux_unit(self.netns, self.state_override)
         else:

@@ -65,7 +65,7 @@ def host_unit(store: HostStore, name: str, command: str, write: bool = True) -> 
     without the write lock, when `write` is False)."""
 
     def load(tx: Transaction) -> Host:
-        host = tx.load(name)
+        host = tx.load(name, lazy=True)  # a command about one route loads that route, not the table
         if host is None:
             raise CommandFailed(
                 f"no host {name!r} in {store.path}; create it with "

@@ -68,3 +68,8 @@ def tokenize(line: str) -> list[str]:
     if started:
         words.append("".join(current))
     return words
+
+
+class SpecError(ValueError):
+    """A malformed interface spec or argument; the message is one line for the user. (Here rather than
+    in `native`, so that the error path needs no host model: `app.errors` stays light to import.)"""

@@ -26,7 +26,7 @@ from routekeeper.core.values import (
     ValueParseError,
     parse_mac,
 )
-from routekeeper.frontends.base import tokenize
+from routekeeper.frontends.base import SpecError, tokenize
 
 SPEED_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "t": 1_000_000_000_000}
 MAX_SPEED = 10**15  # 1 Pb/s: beyond any adapter, well inside SQLite's 64-bit integers
@@ -42,10 +42,6 @@ TUNNEL_DESCRIPTIONS = {
     "teredo": "Teredo Tunneling Pseudo-Interface",
     "6to4": "Microsoft 6to4 Adapter",
 }
-
-
-class SpecError(ValueError):
-    """A malformed interface spec or argument; the message is one line for the user."""
 
 
 def parse_speed(text: str) -> int:
@@ -189,16 +185,31 @@ def to_json(data: dict[str, object]) -> str:
 
 
 def routes_json(host: Host) -> str:
-    data = {
-        "host": host.name,
-        "profile": host.profile.name,
-        "active": [route_dict(host, r) for r in sorted_routes(host.table)],
-        "persistent": [
-            persistent_dict(host, p) for p in sorted(host.persistent.values(), key=lambda p: p.key_sort)
-        ],
-        "held": [route_dict(host, r) for r in sorted_routes(host.held.values())],
-    }
-    return to_json(data)
+    return "".join(routes_json_chunks(host))
+
+
+def routes_json_chunks(host: Host) -> Iterator[str]:
+    """`routes --json`, the same text as `to_json` gives, made one route at a time: a host with a full
+    table is never held as one list of dicts and one string (hundreds of MB at 1M routes)."""
+    sections: list[tuple[str, Iterable[dict[str, object]]]] = [
+        ("active", (route_dict(host, r) for r in sorted_routes(host.table))),
+        (
+            "persistent",
+            (persistent_dict(host, p) for p in sorted(host.persistent.values(), key=lambda p: p.key_sort)),
+        ),
+        ("held", (route_dict(host, r) for r in sorted_routes(host.held.values()))),
+    ]
+    yield "{\n"
+    yield f'  "host": {json.dumps(host.name)},\n  "profile": {json.dumps(host.profile.name)},\n'
+    for number, (name, items) in enumerate(sections):
+        yield f'  "{name}": ['
+        first = True
+        for item in items:
+            body = json.dumps(item, indent=2).replace("\n", "\n    ")
+            yield ("\n    " if first else ",\n    ") + body
+            first = False
+        yield ("]" if first else "\n  ]") + (",\n" if number < len(sections) - 1 else "\n")
+    yield "}\n"
 
 
 def address_dict(a: Address) -> dict[str, object]:

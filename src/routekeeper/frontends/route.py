@@ -43,6 +43,7 @@ from routekeeper.frontends.render import (
     mask_text,
     parse_index,
 )
+from routekeeper.frontends.route_print_columns import v4_active_rows
 
 # Written for routekeeper in the layout of Windows 7's route.exe help (the order of sections, the
 # two-line grammar, the aligned option list); the wording is our own.
@@ -495,7 +496,7 @@ def _print_sections(host: Host, cmd: Command) -> Iterator[str]:
         yield f"IPv{version} Route Table"
         yield SEPARATOR
         yield "Active Routes:"
-        rows = _active_rows(host, version, regex)
+        rows = v4_active_rows(host) if version == 4 and regex is None else _active_rows(host, version, regex)
         first = next(rows, None)
         if first is None:
             yield "  None"

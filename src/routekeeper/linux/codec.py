@@ -18,9 +18,10 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np  # imported where it is used: the daemon's start-up sends before loading NumPy
 
 # ---------------------------------------------------------------- constants (linux/netlink.h, rtnetlink.h)
 NLMSG_NOOP = 1
@@ -334,6 +335,8 @@ class BatchTemplate:
             names += ["hi", "lo"]
             formats += [">u8", ">u8"]
             offsets += [dst_at, dst_at + 8]
+        import numpy as np
+
         self.dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": self.size})
 
     def encode(
@@ -342,6 +345,8 @@ class BatchTemplate:
         """Messages for `dst[i]/dst_len[i]` with sequence numbers seq, seq+1, ...; the last asks for
         an acknowledgement when `ack_last`, and so does every `ack_every`-th (the end of each batch
         the caller sends). For IPv6, `dst` is a (high, low) pair of uint64 arrays."""
+        import numpy as np
+
         n = len(dst_len)
         buf = bytearray(self.one * n)
         if n == 0:

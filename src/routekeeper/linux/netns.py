@@ -8,7 +8,6 @@ namespace they were created in, so a socket made inside `inside()` stays there a
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,9 @@ CLONE_NEWNET = 0x40000000
 NETNS_RUN_DIR = "/run/netns"
 CAP_NET_ADMIN = 12
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# The C library already loaded in this process (setns is libc's): `ctypes.util.find_library` would
+# run `ldconfig -p` in a subprocess at every start of every command.
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class NamespaceError(OSError):

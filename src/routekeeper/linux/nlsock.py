@@ -170,7 +170,7 @@ class RtnlSocket:
                 if mseq == seq and mtype == codec.NLMSG_ERROR:
                     return codec.parse_error(data, start)
 
-    def send_bulk(self, buf: bytearray, last_seq: int) -> dict[int, int]:
+    def send_bulk(self, buf: bytes | bytearray | memoryview, last_seq: int) -> dict[int, int]:
         """Send a buffer of encoded messages whose last one asks for an ACK; return {seq: errno} of the
         failures (the acknowledgement of `last_seq` itself is not a failure)."""
         self.sock.send(buf)

@@ -16,7 +16,7 @@ import errno
 import itertools
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ import numpy as np
 from routekeeper.core.events import Event, Kind
 from routekeeper.core.host import Host
 from routekeeper.core.table.columns import ORIGINS, RouteColumns
+from routekeeper.core.table.lazy import LazyRouteTable
 from routekeeper.core.table.routes import RouteTable
 from routekeeper.core.values import (
     IP,
@@ -64,6 +65,12 @@ PACKED = (
     + " ".join(f"WHEN '{o.value}' THEN {i}" for i, o in enumerate(ORIGINS))
     + " ELSE NULL END << 13) | ((src_version IS NOT NULL) << 15) | ((src_version IS 6) << 16) | (kind << 17)"
 )
+ROUTE_COLUMNS = (
+    "net_hi, version, net_lo, length, ifindex, nh_hi, nh_version, nh_lo, metric, origin, bound, "
+    "persistent, src_hi, src_version, src_lo, onlink, kind"
+)
+ROUTE_ORDER = "net_hi, version, net_lo, length, ifindex, nh_hi, nh_version, nh_lo"  # the key's order
+PROBES_PER_QUERY = 200  # prefixes per statement (4 parameters each, under SQLite's oldest limit of 999)
 BULK_COLUMNS = (
     PACKED,
     "ifindex",
@@ -248,11 +255,14 @@ class HostStore:
         try:
             yield tx
         except sqlite3.Error as exc:
+            tx.open = False
             self._rollback()
             raise translate(exc, self.path) from None
         except BaseException:
+            tx.open = False
             self._rollback()
             raise
+        tx.open = False
         try:
             self.conn.execute("ROLLBACK" if tx.rolled_back or not write else "COMMIT")
         except sqlite3.Error as exc:
@@ -337,6 +347,9 @@ class Transaction:
         self.path = path
         self.rolled_back = False
         self._kind_ids: dict[str, int] = {}  # route kind -> route_kinds.id, as seen in this transaction
+        self._kind_names: dict[int, str] = {}  # route_kinds.id -> kind, read when routes are first read
+        self.open = True  # until the transaction ends (a lazy table may load only while it is open)
+        self.saved = False  # a host was written: a lazy table loading now would see its own changes
 
     def rollback(self) -> None:
         self.rolled_back = True
@@ -370,15 +383,17 @@ class Transaction:
     def delete_host(self, name: str) -> bool:
         return self.conn.execute("DELETE FROM hosts WHERE name = ?", (name,)).rowcount > 0
 
-    def load(self, name: str) -> Host | None:
-        """Host `name` as stored, or None; a row routekeeper could not have written is StoreDamaged,
-        naming the row."""
+    def load(self, name: str, lazy: bool = False) -> Host | None:
+        """The host `name` (None if there is none); a row routekeeper could not have written is
+        StoreDamaged, naming the row. `lazy`: its active table loads from this
+        transaction only what is asked of it (`LazyRouteTable`), so a command about one route costs
+        what that route costs; the host must then not be used after the transaction ends."""
         try:
-            return self._load(name)
+            return self._load(name, lazy)
         except (KeyError, ValueError, TypeError, OverflowError, IndexError, StoreDamaged) as exc:
             raise damaged(self.conn, self.path, name, exc) from None
 
-    def _load(self, name: str) -> Host | None:
+    def _load(self, name: str, lazy: bool = False) -> Host | None:
         row = self.conn.execute("SELECT id, profile FROM hosts WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None
@@ -404,26 +419,11 @@ class Transaction:
                 (host_id,),
             )
         ]
-        active = self.read_active(host_id)
-        kinds = dict(c.execute("SELECT id, name FROM route_kinds"))
-        held = [
-            Route(
-                _cols_prefix(net_hi, version, net_lo, length), ifindex, cols_ip(nh_hi, nh_version, nh_lo),
-                metric, ORIGIN_OF[origin], bool(bound), bool(pers),
-                cols_ip(src_hi, src_version, src_lo) if src_version is not None else None,
-                bool(onlink), kinds[kind],
-            )
-            for (
-                net_hi, version, net_lo, length, ifindex, nh_hi, nh_version, nh_lo, metric, origin, bound,
-                pers, src_hi, src_version, src_lo, onlink, kind,
-            ) in c.execute(
-                "SELECT net_hi, version, net_lo, length, ifindex, nh_hi, nh_version, nh_lo, metric, "
-                "origin, bound, persistent, src_hi, src_version, src_lo, onlink, kind FROM routes "
-                "WHERE host_id = ? AND held = 1 "
-                "ORDER BY net_hi, version, net_lo, length, ifindex, nh_hi, nh_version, nh_lo",
-                (host_id,),
-            )
-        ]  # fmt: skip
+        active = self.lazy_active(host_id) if lazy else self.read_active(host_id)
+        held = self._routes(
+            f"SELECT {ROUTE_COLUMNS} FROM routes WHERE host_id = ? AND held = 1 ORDER BY {ROUTE_ORDER}",
+            (host_id,),
+        )
         persistent = [
             (
                 PersistentRoute(
@@ -445,39 +445,87 @@ class Transaction:
         ]  # fmt: skip
         return Host.restore(profile, name, interfaces, addresses, active, persistent, held)
 
+    def lazy_active(self, host_id: int) -> LazyRouteTable:
+        """A host's active table that loads as it is asked; to begin with, the routes of the prefixes
+        its persistent store and its held routes name (what restoring the host looks at)."""
+        named = self.conn.execute(
+            "SELECT net_hi, version, net_lo, length FROM persistent WHERE host_id = ? UNION "
+            "SELECT net_hi, version, net_lo, length FROM routes WHERE host_id = ? AND held = 1",
+            (host_id, host_id),
+        )
+        return LazyRouteTable(_StoredRoutes(self, host_id), [_cols_prefix(*k) for k in named])
+
+    def routes_with_prefixes(self, host_id: int, prefixes: Sequence[Prefix]) -> list[Route]:
+        """The active routes of `prefixes`, in key order (the order a whole load adds them in): one
+        primary-key probe per prefix."""
+        keys = sorted(_prefix_cols(p) for p in prefixes)
+        found: list[Route] = []
+        for start in range(0, len(keys), PROBES_PER_QUERY):
+            chunk = keys[start : start + PROBES_PER_QUERY]
+            wanted = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+            found += self._routes(
+                f"WITH wanted (h, v, l, n) AS (VALUES {wanted}) SELECT {ROUTE_COLUMNS} FROM wanted "
+                "CROSS JOIN routes ON host_id = ? AND held = 0 AND net_hi = h AND version = v "
+                f"AND net_lo = l AND length = n ORDER BY {ROUTE_ORDER}",
+                (*itertools.chain.from_iterable(chunk), host_id),
+            )
+        return found
+
+    def _routes(self, query: str, args: Sequence[object]) -> list[Route]:
+        """Route objects of a query selecting ROUTE_COLUMNS."""
+        if not self._kind_names:
+            self._kind_names = dict(self.conn.execute("SELECT id, name FROM route_kinds"))
+        kinds = self._kind_names
+        return [
+            Route(
+                _cols_prefix(net_hi, version, net_lo, length), ifindex, cols_ip(nh_hi, nh_version, nh_lo),
+                metric, ORIGIN_OF[origin], bool(bound), bool(pers),
+                cols_ip(src_hi, src_version, src_lo) if src_version is not None else None,
+                bool(onlink), kinds[kind],
+            )
+            for (
+                net_hi, version, net_lo, length, ifindex, nh_hi, nh_version, nh_lo, metric, origin, bound,
+                pers, src_hi, src_version, src_lo, onlink, kind,
+            ) in self.conn.execute(query, args)
+        ]  # fmt: skip
+
     def read_active(self, host_id: int) -> RouteTable:
         """A host's active table, read as columns in one scan and built without per-route objects."""
         return RouteTable.from_columns(self.active_columns(host_id))
 
-    def active_columns(self, host_id: int) -> RouteColumns:
-        """A host's active routes as columns, in load order.
+    def active_columns(self, host_id: int, version: int | None = None) -> RouteColumns:
+        """A host's active routes (of `version`, if given) as columns, in load order.
 
         Each column comes back as one `group_concat` text that NumPy parses in C: for a million routes
         that is several times quicker than a million Python row tuples. Rows come in key order (the
         order schema 1 loaded them in); should SQLite ever hand them over otherwise, they are sorted.
         """
-        count, texts = self.active_texts(host_id)
+        count, texts = self.active_texts(host_id, version)
         return _active_columns(count, texts, dict(self.conn.execute("SELECT id, name FROM route_kinds")))
 
-    def active_texts(self, host_id: int) -> tuple[int, list[str | None]]:
+    def active_texts(self, host_id: int, version: int | None = None) -> tuple[int, list[str | None]]:
         """The SQL half of `active_columns`: the row count and one text per BULK_COLUMNS entry."""
         query = (
             "SELECT count(*), "
             + ", ".join(f"group_concat({column})" for column in BULK_COLUMNS)
             + " FROM routes WHERE host_id = ? AND held = 0"
+            + (" AND version = ?" if version is not None else "")
         )
-        count, *texts = self.conn.execute(query, (host_id,)).fetchone()
+        args = (host_id,) if version is None else (host_id, version)
+        count, *texts = self.conn.execute(query, args).fetchone()
         return count, texts
 
     # ------------------------------------------------------------------ writing
     def _write_all(self, host_id: int, host: Host) -> None:
+        active = host.table.to_columns()  # before the rows go: a lazily loaded table may read them
+        self.saved = True
         for table in ("interfaces", "addresses", "routes", "persistent"):
             self.conn.execute(f"DELETE FROM {table} WHERE host_id = ?", (host_id,))
         for position, iface in enumerate(host.interfaces.values(), 1):
             self._put_interface(host_id, iface, position)
         for a in host.all_addresses():
             self._put_address(host_id, a)
-        self._insert_active(host_id, host.table.to_columns())
+        self._insert_active(host_id, active)
         self.conn.executemany(
             f"INSERT INTO routes VALUES ({', '.join('?' * 19)})",
             (self._route_row(host_id, r, 1) for r in host.held.values()),
@@ -535,6 +583,7 @@ class Transaction:
         if host_id is None:
             raise StoreError(f"no host {host.name!r}")
         stamp = (at or datetime.now(UTC)).isoformat(timespec="milliseconds")
+        self.saved = True
         events = list(events)
         if any(e.kind is Kind.REBOOTED for e in events):
             self._write_all(host_id, host)
@@ -650,6 +699,8 @@ class Transaction:
                 cur = self.conn.execute("INSERT INTO route_kinds (name) VALUES (?)", (kind,))
                 assert cur.lastrowid is not None
                 found = cur.lastrowid
+                if self._kind_names:
+                    self._kind_names[found] = kind
             self._kind_ids[kind] = found
         return found
 
@@ -685,6 +736,32 @@ class Transaction:
                 a.store.value,
             ),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _StoredRoutes:
+    """A lazy table's `RouteLoader`: one host's active routes, read in the transaction that loaded it."""
+
+    tx: Transaction
+    host_id: int
+
+    def _check_open(self) -> None:
+        if not self.tx.open:
+            raise StoreError("a host loaded lazily was read after its transaction ended")
+        if self.tx.saved:  # it would read its own changes back as if stored before them
+            raise StoreError("a host loaded lazily was read after a host was saved")
+
+    def routes_with_prefixes(self, prefixes: Sequence[Prefix]) -> list[Route]:
+        self._check_open()
+        return self.tx.routes_with_prefixes(self.host_id, prefixes)
+
+    def whole_table(self) -> RouteTable:
+        self._check_open()
+        return self.tx.read_active(self.host_id)
+
+    def whole_columns(self, version: int | None = None) -> RouteColumns:
+        self._check_open()
+        return self.tx.active_columns(self.host_id, version)
 
 
 def _active_columns(count: int, texts: list[str | None], kind_names: dict[int, str]) -> RouteColumns:

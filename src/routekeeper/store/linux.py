@@ -191,6 +191,30 @@ class LinuxRouteStore:
             found.append(StoredRoute(p, ifname or None, bool(parked), src, bool(onlink)))
         return found
 
+    def rows(self) -> list[tuple[str, str, int, int | None, str | None, int]]:
+        """(prefix, nexthop, metric, ifindex, ifname, parked) of the stored routes of this namespace
+        the daemon's start-up may install before the core is imported (it parses them itself).
+
+        Left to the full sync: routes with a preferred source or onlink (the start-up's messages carry
+        neither), unbound link-local next hops (they wait for an interface), and rows whose metric or
+        prefix length is out of range (the full sync's `load` names them). A route bound by name
+        has index -1 unless the name exists now (the start-up re-binds names; a stored index may
+        belong to another interface by now)."""
+        try:
+            return self.db.execute(
+                "SELECT prefix, nexthop, metric, CASE WHEN ifname != '' THEN -1 ELSE ifindex END,"
+                " ifname, parked FROM persistent_route"
+                " WHERE netns = ? AND prefsrc = '' AND onlink = 0"
+                " AND NOT (ifname = '' AND lower(nexthop) LIKE 'fe80:%')"
+                " AND typeof(metric) = 'integer' AND metric BETWEEN 0 AND 4294967295"
+                " AND CAST(substr(prefix, instr(prefix, '/') + 1) AS INTEGER)"
+                " BETWEEN 0 AND (CASE WHEN instr(prefix, ':') THEN 128 ELSE 32 END)"
+                " ORDER BY rowid",
+                (self.netns,),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
+
     def _row(self, s: StoredRoute) -> tuple:
         r = s.route
         ifname = s.ifname or ""

@@ -50,7 +50,7 @@ def test_lookups_equal_reference_on_random_tables(reference_table, random_tables
     v6 = gen.addresses(routes, N_ADDRESSES // 4, 6)
     costs = {1: 50, 2: 10, 3: 10, 4: 20, 5: None}  # interface 5 disconnected
     _check_all(table, ref, costs, cost_for, v4, v6)
-    assert table.lpm_kind(4) == "dir-24-8" and table.lpm_kind(6) == "ranges-64"
+    assert table.lpm_kind(4) == "dxr" and table.lpm_kind(6) == "ranges-64"  # below DIR248_MIN
 
     # interface state and metrics change: only the winners change, answers stay the reference's
     costs = {1: 10, 2: None, 3: 10, 4: 1, 5: 10}
@@ -95,3 +95,17 @@ def test_small_tables_probe_and_agree(reference_table, random_tables, cost_for):
     _check_all(table, ref, costs, cost_for, gen.addresses(routes, 5000, 4), gen.addresses(routes, 2000, 6))
     assert table.lpm_kind(4) == "probe" and table.lpm_kind(6) == "probe"
     assert table.nbytes() < 64 * 1024
+
+
+def test_dir248_from_its_threshold_answers_as_the_reference(
+    monkeypatch, reference_table, random_tables, cost_for
+):
+    """DIR-24-8 serves IPv4 from `DIR248_MIN` prefixes (a full table); the same answers as ranges."""
+    monkeypatch.setattr(lpm, "DIR248_MIN", 3000)
+    gen = random_tables(5)
+    routes = gen.routes(5000, 0)
+    table = RouteTable(routes)
+    ref = reference_table(routes)
+    v4 = gen.addresses(routes, N_ADDRESSES // 2, 4)
+    _check_all(table, ref, {1: 50, 2: 10, 3: 10, 4: 20, 5: None}, cost_for, v4, [])
+    assert table.lpm_kind(4) == "dir-24-8"

@@ -13,11 +13,12 @@ and caches one view per table.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from routekeeper.core.table.lpm import Dir248, as_int32_array
+from routekeeper.core.table.lpm import Dir248, Dxr, as_int32_array
 from routekeeper.core.table.prefix_hash import probe_many
 from routekeeper.core.table.storage import RouteStorage
 
@@ -82,6 +83,7 @@ class Forwarding:
         self._snaps = {v: t._snapshot(v) for v in (4, 6)}
         d4 = self._snaps[4]
         self._fast4 = d4 if isinstance(d4, Dir248) and not t._loose_lengths[4] else None
+        self._dxr4 = d4 if isinstance(d4, Dxr) and not t._loose_lengths[4] else None
         self._stamp = t._stamp
         t._fresh = [True]  # compiled lookups made from now on hold this flag; changes clear it
 
@@ -191,6 +193,8 @@ class Forwarding:
         lookup Python can make (no attribute lookups). It stays correct after the table or the link
         costs change (it then defers to `lookup_row`), but only fast again once recompiled."""
         self._sync()
+        if self._dxr4 is not None:
+            return self._compile_dxr4(self._dxr4)
         d = self._fast4
         if d is None:
             return lambda value: self.lookup_row(4, value)
@@ -204,6 +208,30 @@ class Forwarding:
             v = t24[value >> 8]
             if v < 0:
                 v = t8[((~v) << 8) | (value & 255)]
+            w = own[v]
+            while w < 0 and v:
+                v = parent[v]
+                w = own[v]
+            return w
+
+        return lookup_v4
+
+    def _compile_dxr4(self, d: Dxr) -> Callable[[int], int]:
+        """`compile_v4` over a DXR snapshot: one read for an address in an unsplit chunk, else a binary
+        search among its chunk's boundaries; then the prefix's winner, or its parents'."""
+        fresh = self._t._fresh
+        first, bounds, labels, parent = d.first_view, d.bounds_view, d.labels_view, d.parent_view
+        own, shift = self._own_view, d.shift
+        slow = self.lookup_row
+        search = bisect_right
+
+        def lookup_v4(value: int) -> int:
+            if not fresh[0]:
+                return slow(4, value)
+            c = value >> shift
+            lo = first[c]
+            hi = first[c + 1]
+            v = labels[lo if lo == hi else search(bounds, value, lo + 1, hi + 1) - 1]
             w = own[v]
             while w < 0 and v:
                 v = parent[v]

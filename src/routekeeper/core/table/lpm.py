@@ -4,12 +4,14 @@ Which prefixes contain an address does not depend on interface state (which rout
 `forwarding`). A *snapshot* maps an address to the longest prefix that contains it (as `pid + 1`, 0
 for none) and each prefix to its parent (the next-longest prefix containing it). IPv4 uses DIR-24-8
 (Gupta, Lin, McKeown 1998, as in DPDK's rte_lpm): one int32 per /24, plus a 256-entry group for each
-/24 holding longer prefixes; 64 MiB whatever the table, so it is built only for a family with at least
-`SNAPSHOT_MIN` prefixes. IPv6 uses the sorted boundaries of the disjoint ranges the prefixes of up to
-/64 cut the top 64 bits into (binary search). Prefixes added after the snapshot are *loose*: found by
-probing the prefix hash at the lengths loose prefixes have; removed ones stay in the snapshot as dead
-ids and are skipped by following parents. A snapshot is rebuilt, on a lookup and never on an event,
-once the changes since it was built exceed a fraction of it.
+/24 holding longer prefixes; 64 MiB whatever the table, so it is built only for at least `DIR248_MIN`
+prefixes (where it costs under ~100 bytes a prefix); a smaller IPv4 table uses DXR ranges behind a
+first level sized to the table (`Dxr`: about 4 bytes a chunk and 8 a boundary). No family gets a
+snapshot below `SNAPSHOT_MIN[family]` prefixes. IPv6 uses the sorted boundaries of the disjoint ranges
+the prefixes of up to /64 cut the top 64 bits into (binary search). Prefixes added after the snapshot
+are *loose*: found by probing the prefix hash at the lengths loose prefixes have; removed ones stay in
+the snapshot as dead ids and are skipped by following parents. A snapshot is rebuilt, on a lookup and
+never on an event, once the changes since it was built exceed a fraction of it.
 
 Pure structures over arrays: nothing here knows the table that builds them.
 """
@@ -21,7 +23,11 @@ from array import array
 
 import numpy as np
 
-SNAPSHOT_MIN = 2048  # below this many prefixes a family is served by probing the prefix hash
+# Below this many prefixes a family is served by probing the prefix hash at each length it uses. IPv6's
+# ranges cost ~16 B a prefix and spare a probe per length (IPv6 tables use many), so they start small;
+# IPv4's smallest snapshot has a 256 KiB first level.
+SNAPSHOT_MIN = {4: 2048, 6: 256}
+DIR248_MIN = 700_000  # IPv4 prefixes from which DIR-24-8's fixed 64 MiB costs under ~100 bytes a prefix
 STALE_MIN = 1024
 
 
@@ -119,14 +125,57 @@ class Ranges64(Snapshot):
         return super().nbytes() + self.bounds.nbytes + self.labels.nbytes
 
 
+class Dxr(Snapshot):
+    """IPv4 below DIR248_MIN prefixes: DXR (Zec, Rizzo, Mikuc 2012), its first level sized to the table.
+
+    The prefixes cut the address space into disjoint ranges, each labelled with its longest prefix
+    (`bounds` are their first addresses, ascending, from 0). The first level splits the space into
+    2**`bits` chunks (about one per prefix, 2**10 to 2**16); `first[c]` is the range holding chunk `c`'s
+    first address: an address of a chunk no boundary splits is one read away, otherwise a binary search
+    among that chunk's few boundaries. Memory: about 4 bytes a chunk and 8 a boundary, in proportion
+    to the table where DIR-24-8 is 64 MiB for any size.
+    """
+
+    kind = "dxr"
+
+    def __init__(
+        self, members: np.ndarray, parent: np.ndarray, bounds: np.ndarray, labels: np.ndarray
+    ) -> None:
+        super().__init__(members, parent, 0)
+        self.bounds, self.labels = bounds, labels
+        bits = min(16, max(10, int(members.size).bit_length()))
+        self.shift = 32 - bits
+        chunks = np.arange((1 << bits) + 1, dtype=np.int64) << self.shift
+        self.first = (np.searchsorted(bounds, chunks, "right") - 1).astype(np.int32)
+        self.bounds_view = array("I", bounds.astype(np.uint32).tobytes())
+        self.labels_view = as_int32_array(labels)
+        self.first_view = as_int32_array(self.first)
+
+    def find(self, value: int) -> int:
+        c = value >> self.shift
+        lo, hi = self.first_view[c], self.first_view[c + 1]
+        i = lo if lo == hi else bisect.bisect_right(self.bounds_view, value, lo + 1, hi + 1) - 1
+        return self.labels_view[i]
+
+    def find_many(self, hi: np.ndarray | None, lo: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(self.bounds, lo.astype(np.uint32), "right") - 1
+        return self.labels.take(i)
+
+    def nbytes(self) -> int:
+        return super().nbytes() + self.bounds.nbytes + self.labels.nbytes + self.first.nbytes
+
+
 def build_snapshot(
     version: int, hi: np.ndarray, lo: np.ndarray, length: np.ndarray, live: np.ndarray, capacity: int
 ) -> Snapshot:
     """Paint prefixes shortest first: the entry under a prefix's network just before its own length
     is painted is its parent, and what remains is the longest match everywhere."""
     parent = np.zeros(capacity + 1, np.int32)
-    if version == 4:
+    if version == 4 and live.size >= DIR248_MIN:
         return _build_dir248(lo, length, live, parent)
+    if version == 4:  # the ranges of 32-bit addresses moved to the top of 64 bits, and back
+        r = _build_ranges64(lo.astype(np.uint64) << np.uint64(32), length, live, parent)
+        return Dxr(r.members, parent, (r.bounds >> np.uint64(32)).astype(np.uint32), r.labels)
     return _build_ranges64(hi, length, live, parent)
 
 

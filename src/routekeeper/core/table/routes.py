@@ -278,12 +278,15 @@ class RouteTable(RouteStorage):
             table.add(route)
         return table
 
-    def to_columns(self) -> RouteColumns:
-        """The routes as columns, in iteration order (`from_columns` of it is an equal table).
+    def to_columns(self, version: int | None = None) -> RouteColumns:
+        """The routes as columns, in iteration order (`from_columns` of it is an equal table); with
+        `version`, that family's only (what `route print -4` reads).
 
         `ips` and `kinds` are the table's whole pools; some entries may no longer be used."""
         rows = self._live_rows()
         ra, pa = self._rc.arrays, self._pc.arrays
+        if version is not None:
+            rows = rows[pa["ver"][ra["pid"][rows]] == version]
         pid = ra["pid"][rows]
         f = ra["flags"][rows]
         return RouteColumns(

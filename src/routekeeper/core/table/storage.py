@@ -514,7 +514,7 @@ class RouteStorage:
         snap = self._snap[version]
         count = self._family_count[version]
         if snap is None:
-            if count < SNAPSHOT_MIN:
+            if count < SNAPSHOT_MIN[version]:
                 return None
         elif not snap.stale(sum(self._loose[version])):
             return snap

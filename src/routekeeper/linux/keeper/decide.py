@@ -179,6 +179,7 @@ class Decider:
         self.pending = Pending()
         self.bound_names: set[str] = set()
         self.sources: set[tuple[int, int]] = set()  # (version, address) of kept routes' sources
+        self.attributed = False  # some group has a preferred source or onlink
 
     def load(
         self,
@@ -191,6 +192,7 @@ class Decider:
         self.bound_names = set(bound_names)
         self.groups = group_routes(routes, attributes)
         self.sources = {(g.version, g.prefsrc) for g in self.groups.values() if g.prefsrc is not None}
+        self.attributed = any(g.onlink or g.prefsrc is not None for g in self.groups.values())
         self.index = NexthopIndex(self.groups.values())
         self.mirror.wanted = {k for g in self.groups.values() for k in g.keys}
         for g in self.groups.values():
@@ -222,6 +224,8 @@ class Decider:
             return []  # a flags update (e.g. DAD done): nothing new is reachable
         if (a.version, a.ip) in self.sources:  # a kept route's preferred source is back
             self.pending.refresh[a.ifindex] = f"source address {IP(a.version, a.ip)} added"
+        elif self.attributed:  # routes with src / onlink are placed by the slow path (`fast_path`)
+            self.pending.refresh.setdefault(a.ifindex, f"address {IP(a.version, a.ip)}/{a.length} added")
         if self.pending.overflow:
             return [Remember(a, None)]
         actions = self.fast_path(a)
@@ -247,6 +251,8 @@ class Decider:
         targets = address_added_targets(prefix, a.ifindex, links, m.addrs, m.onlink, self.index)
         actions: list[DaemonAction] = []
         for g, target in targets:
+            if g.onlink or g.prefsrc is not None:
+                continue  # attributes the prepared batches do not carry: the slow path places it
 
             def reason(g: RouteGroup = g, target: int = target) -> str:
                 return (

@@ -9,11 +9,14 @@ holds these functions to `Host.onlink_interfaces` and `reconcile` on random host
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING
 
 from routekeeper.linux import codec
 from routekeeper.linux.codec import KAddr, KLink, KRoute
-from routekeeper.linux.keeper.index import NexthopIndex, RouteGroup
-from routekeeper.linux.observe import interface_of
+
+if TYPE_CHECKING:  # kept light: the daemon's start-up (`start`) uses this module before the core
+    from routekeeper.linux.keeper.index import NexthopIndex, RouteGroup
 
 
 def new_onlink_prefix(a: KAddr, link: KLink | None, before: Iterable[KAddr]) -> tuple[int, int, int] | None:
@@ -75,13 +78,15 @@ def onlink_interfaces(
 
 def interface_metric(link: KLink) -> int:
     """The view's `Interface.effective_metric` for a link (loopback last): the tie-break of placement."""
-    return _METRICS[bool(link.flags & codec.IFF_LOOPBACK)]
+    return _metric(bool(link.flags & codec.IFF_LOOPBACK))
 
 
-_METRICS = {
-    loop: interface_of(KLink(0, "x", codec.IFF_LOOPBACK if loop else 0, 0, "", False), False).effective_metric
-    for loop in (False, True)
-}
+@cache
+def _metric(loopback: bool) -> int:
+    from routekeeper.linux.observe import interface_of
+
+    flags = codec.IFF_LOOPBACK if loopback else 0
+    return interface_of(KLink(0, "x", flags, 0, "", False), False).effective_metric
 
 
 def address_added_targets(
