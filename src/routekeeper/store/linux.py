@@ -205,7 +205,7 @@ class LinuxRouteStore:
                 "SELECT prefix, nexthop, metric, CASE WHEN ifname != '' THEN -1 ELSE ifindex END,"
                 " ifname, parked FROM persistent_route"
                 " WHERE netns = ? AND prefsrc = '' AND onlink = 0"
-                " AND NOT (ifname = '' AND lower(nexthop) LIKE 'fe80:%')"
+                " AND NOT (ifname = '' AND ifindex IS NULL AND lower(nexthop) LIKE 'fe80:%')"
                 " AND typeof(metric) = 'integer' AND metric BETWEEN 0 AND 4294967295"
                 " AND CAST(substr(prefix, instr(prefix, '/') + 1) AS INTEGER)"
                 " BETWEEN 0 AND (CASE WHEN instr(prefix, ':') THEN 128 ELSE 32 END)"
