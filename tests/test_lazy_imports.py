@@ -31,10 +31,11 @@ def test_help_loads_neither_numpy_nor_sqlite() -> None:
 
 
 def test_a_bad_global_option_is_reported_without_loading_a_host() -> None:
-    status, usage, heavy = loaded("--backend", "nope", "--help")
+    status, usage, heavy = loaded("--backend", "nope", "host", "list")
     assert (status, usage) == ("2", "False")
 
 
 def test_a_command_still_loads_what_it_needs(tmp_path: Path) -> None:
+    assert loaded("--state", str(tmp_path / "s.db"), "host", "init")[0] == "0"
     status, _, heavy = loaded("--state", str(tmp_path / "s.db"), "host", "list")
     assert status == "0" and "sqlite3" in heavy.split(",")

@@ -42,7 +42,7 @@ from routekeeper.core.values import (
     Route,
 )
 from routekeeper.store.errors import StoreCorrupt, StoreDamaged, StoreError, translate
-from routekeeper.store.integrity import damaged
+from routekeeper.store.integrity import damaged, damaged_row_anywhere
 from routekeeper.store.schema import SIGN, check_schema, cols_ip, ip_cols
 
 T = TypeVar("T")
@@ -285,6 +285,9 @@ class HostStore:
         result = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
         if result != "ok":
             raise StoreCorrupt(f"state file {self.path} is damaged ({result}); restore it from a backup")
+        row = damaged_row_anywhere(self.conn)
+        if row is not None:
+            raise StoreDamaged(f"state file {self.path} is damaged: {row}; restore it from a backup")
 
     def host_names(self) -> list[tuple[str, str]]:
         return self._read(lambda: list(self.conn.execute("SELECT name, profile FROM hosts ORDER BY name")))
@@ -421,6 +424,7 @@ class Transaction:
         ]
         active = self.lazy_active(host_id) if lazy else self.read_active(host_id)
         held = self._routes(
+            host_id,
             f"SELECT {ROUTE_COLUMNS} FROM routes WHERE host_id = ? AND held = 1 ORDER BY {ROUTE_ORDER}",
             (host_id,),
         )
@@ -464,6 +468,7 @@ class Transaction:
             chunk = keys[start : start + PROBES_PER_QUERY]
             wanted = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
             found += self._routes(
+                host_id,
                 f"WITH wanted (h, v, l, n) AS (VALUES {wanted}) SELECT {ROUTE_COLUMNS} FROM wanted "
                 "CROSS JOIN routes ON host_id = ? AND held = 0 AND net_hi = h AND version = v "
                 f"AND net_lo = l AND length = n ORDER BY {ROUTE_ORDER}",
@@ -471,8 +476,14 @@ class Transaction:
             )
         return found
 
-    def _routes(self, query: str, args: Sequence[object]) -> list[Route]:
-        """Route objects of a query selecting ROUTE_COLUMNS."""
+    def _routes(self, host_id: int, query: str, args: Sequence[object]) -> list[Route]:
+        """Route objects of host `host_id` from a query selecting ROUTE_COLUMNS."""
+        try:
+            return self._decode_routes(query, args)
+        except (KeyError, ValueError, TypeError, OverflowError, IndexError) as exc:
+            raise self._damaged(host_id, exc) from None
+
+    def _decode_routes(self, query: str, args: Sequence[object]) -> list[Route]:
         if not self._kind_names:
             self._kind_names = dict(self.conn.execute("SELECT id, name FROM route_kinds"))
         kinds = self._kind_names
@@ -501,7 +512,15 @@ class Transaction:
         order schema 1 loaded them in); should SQLite ever hand them over otherwise, they are sorted.
         """
         count, texts = self.active_texts(host_id, version)
-        return _active_columns(count, texts, dict(self.conn.execute("SELECT id, name FROM route_kinds")))
+        try:
+            return _active_columns(count, texts, dict(self.conn.execute("SELECT id, name FROM route_kinds")))
+        except (KeyError, ValueError, TypeError, OverflowError, IndexError, StoreDamaged) as exc:
+            raise self._damaged(host_id, exc) from None
+
+    def _damaged(self, host_id: int, exc: BaseException) -> StoreDamaged:
+        """A host's rows failed to decode after its load (a lazily loaded table reads them later)."""
+        row = self.conn.execute("SELECT name FROM hosts WHERE id = ?", (host_id,)).fetchone()
+        return damaged(self.conn, self.path, row[0] if row else "?", exc)
 
     def active_texts(self, host_id: int, version: int | None = None) -> tuple[int, list[str | None]]:
         """The SQL half of `active_columns`: the row count and one text per BULK_COLUMNS entry."""
@@ -771,6 +790,8 @@ def _active_columns(count: int, texts: list[str | None], kind_names: dict[int, s
     )
     length = packed & 0xFF
     v6, nh_v6 = (packed >> 8) & 1, (packed >> 9) & 1
+    if count and (length > np.where(v6 == 1, 128, 32)).any():
+        raise StoreDamaged("a route's prefix length is out of range")
     keys = (net_hi, v6, net_lo, length, ifindex, nh_hi, nh_v6, nh_lo)
     if not _ascending(keys):
         order = np.lexsort(keys[::-1])

@@ -49,13 +49,26 @@ def _first_damaged_row(conn: sqlite3.Connection, host: str) -> str | None:
     found = conn.execute("SELECT id FROM hosts WHERE name = ?", (host,)).fetchone()
     if found is None:
         return None
+    return _search(conn, host, found[0])
+
+
+def damaged_row_anywhere(conn: sqlite3.Connection) -> str | None:
+    """The first row of any host that routekeeper could not have written, or None. A command that
+    loads a host lazily (issue 15) never decodes most of its rows, so before a write into a small file
+    its rows are searched in SQL, as `PRAGMA quick_check` searches its pages."""
+    return _search(conn, None, None)
+
+
+def _search(conn: sqlite3.Connection, host: str | None, host_id: int | None) -> str | None:
     for table, columns, condition in CHECKS:
-        scope = "id = ?" if table == "hosts" else "host_id = ?"
+        scope = "1" if host_id is None else "id = ?" if table == "hosts" else "host_id = ?"
+        args = () if host_id is None else (host_id,)
         row = conn.execute(
-            f"SELECT {columns} FROM {table} WHERE {scope} AND ({condition}) LIMIT 1", (found[0],)
+            f"SELECT {columns} FROM {table} WHERE {scope} AND ({condition}) LIMIT 1", args
         ).fetchone()
         if row is not None:
             names = [name.strip() for name in columns.split(",")]
             fields = ", ".join(f"{name}={value!r}" for name, value in zip(names, row, strict=True))
-            return f"table {table}, a row of host {host!r} ({fields})"
+            whose = f"a row of host {host!r}" if host is not None else "a row"
+            return f"table {table}, {whose} ({fields})"
     return None
