@@ -110,8 +110,7 @@ class RouteSource(Protocol):
 
 
 TRANSIENT = {errno.ENETUNREACH, errno.ENODEV, errno.ENETDOWN}  # a flap in progress, not a fault
-JOURNAL_IDLE = 1.0  # seconds without events before the journal is written (also: timer, requests)
-JOURNAL_BACKLOG = 10_000  # rows written at once whatever the traffic
+JOURNAL_BACKLOG = 10_000  # rows that are written at once, whatever else waits
 JOURNAL_DETAIL = 1000  # up to this many routes in one install or flush are journalled one by one
 
 
@@ -521,8 +520,6 @@ class Daemon:
         while not self.stop:
             deadline = min(next_sync, next_wd or next_sync)
             timeout = 0.0 if self.reload or self.stop else max(0.0, deadline - time.monotonic())
-            if self.journal:
-                timeout = min(timeout, JOURNAL_IDLE)
             watched: list = [self.ev.sock, wake]
             if self.control is not None:
                 watched.append(self.control)
@@ -545,8 +542,10 @@ class Daemon:
                 self.handle_events()
             if self.control is not None and self.control in ready:
                 self.control.serve_ready(self.on_request)
-            if self.journal and (not ready or len(self.journal) >= JOURNAL_BACKLOG):
-                self.flush_journal()  # while idle: a disk write must not delay the next restore
+            if len(self.journal) >= JOURNAL_BACKLOG:
+                self.flush_journal()
+            # Otherwise the journal is written at the periodic sync, on any control request (`log`
+            # and `why` ask first) and at exit: a disk write must never delay the next restore.
             now = time.monotonic()
             if next_wd is not None and now >= next_wd:
                 sd_notify("WATCHDOG=1")
