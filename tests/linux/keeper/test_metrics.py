@@ -38,13 +38,20 @@ def has_route(ns: str, prefix: str) -> bool:
     return bool(ip(ns, "route", "show", "exact", shown).strip())
 
 
+_UNREAD: dict[int, str] = {}  # per daemon pid: what was read past the last matched line
+
+
 def read_line(p: subprocess.Popen[bytes], pattern: str, timeout: float = 15.0) -> re.Match[str]:
-    """The first line of the daemon's stderr matching `pattern` (raw reads: no buffered readline)."""
+    """The first line of the daemon's stderr matching `pattern` (raw reads: no buffered readline).
+    Lines read past the match in the same chunk are kept for the next call, not dropped."""
     assert p.stderr is not None
-    fd, buf, deadline = p.stderr.fileno(), "", time.monotonic() + timeout
+    fd, deadline = p.stderr.fileno(), time.monotonic() + timeout
+    buf = _UNREAD.pop(p.pid, "")
     while time.monotonic() < deadline:
-        for line in buf.split("\n")[:-1]:
+        lines = buf.split("\n")
+        for i, line in enumerate(lines[:-1]):
             if m := re.search(pattern, line):
+                _UNREAD[p.pid] = "\n".join(lines[i + 1 :])
                 return m
         if select.select([fd], [], [], 0.1)[0]:
             chunk = os.read(fd, 65536).decode()
