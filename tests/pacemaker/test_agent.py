@@ -24,6 +24,7 @@ def place() -> Iterator[tuple[str, str]]:
     ns = f"rkpm{os.getpid()}-agent"
     peer = ns + "-p"
     directory = tempfile.mkdtemp(prefix="rkpm-agent-")
+    os.chmod(directory, 0o755)  # ocf-tester runs the agent once as `nobody`
     try:
         for name in (ns, peer):
             sh("ip", "netns", "add", name)
@@ -66,8 +67,13 @@ def test_ocf_tester_passes(place: tuple[str, str]) -> None:
     ns, directory = place
     params = {k: v for k, v in env(directory).items() if k.startswith("OCF_RESKEY_")}
     options = [x for k, v in params.items() for x in ("-o", f"{k.removeprefix('OCF_RESKEY_')}={v}")]
+    # ocf-tester runs `meta-data` as `nobody`, which may not reach a clone in a private directory
+    # (mktemp -d makes 0700 ones): it tests a copy in the test's own world-readable directory.
+    copy = os.path.join(directory, "routekeeper")
+    shutil.copy(AGENT, copy)
+    os.chmod(copy, 0o755)
     r = subprocess.run(
-        ["ip", "netns", "exec", ns, "ocf-tester", "-n", "rktest", *options, AGENT],
+        ["ip", "netns", "exec", ns, "ocf-tester", "-n", "rktest", *options, copy],
         capture_output=True,
         text=True,
         timeout=120,
