@@ -38,8 +38,8 @@ N4, N6 = 1_000_000, 200_000
 # name -> the words after `python3 -m routekeeper --state FILE --host border`
 COMMANDS: dict[str, list[str]] = {
     "lookup 8.8.8.8": ["lookup", "8.8.8.8"],
-    "route add": ["route", "add", "10.99.0.0", "mask", "255.255.0.0", "198.51.100.1"],
-    "route delete": ["route", "delete", "10.99.0.0"],
+    "route add": ["route", "add", "203.0.113.77", "mask", "255.255.255.255", "198.51.100.1"],
+    "route delete": ["route", "delete", "203.0.113.77"],
     "why 203.0.113.0/24": ["why", "203.0.113.0/24"],
 }
 PRINT = ["route", "print", "-4"]
@@ -48,26 +48,35 @@ PRINT = ["route", "print", "-4"]
 FLOOR = "python3 -c 'import numpy, sqlite3'"
 
 
-def state_file(n4: int, n6: int) -> Path:
-    """The full-table host's state file, built on first use and then reused (it takes a minute)."""
-    path = Path(tempfile.gettempdir()) / "rk-bench" / f"full-{n4}-{n6}.db"
-    if path.exists():
-        return path
+def state_file(n4: int, n6: int, side: str, src: str) -> Path:
+    """The full-table host's state file for one side, built on first use by that side's own code and
+    then reused (it takes a minute). Each revision has its own file: a newer one migrates the schema of
+    a file it opens, which an older one then cannot read."""
+    path = Path(tempfile.gettempdir()) / "rk-bench" / f"full-{n4}-{n6}-{side}.db"
+    if not path.exists():
+        env = dict(os.environ, PYTHONPATH=f"{src}{os.pathsep}{ROOT}")
+        code = f"from bench.interactive import build; build({str(path)!r}, {n4}, {n6})"
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    return path
+
+
+def build(path: str, n4: int, n6: int) -> None:
+    """Write the full-table host to `path` with whichever routekeeper is on the path."""
     from bench.scale.load import full_table_host
     from bench.tables import full_table_routes
     from routekeeper.store.hosts import HostStore
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".building")
-    for leftover in path.parent.glob(partial.name + "*"):
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".building")
+    for leftover in target.parent.glob(partial.name + "*"):
         leftover.unlink()
     store = HostStore(partial)
     with store.transaction() as tx:
         tx.create_host(full_table_host(full_table_routes(n4, n6)))
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
-    partial.rename(path)
-    return path
+    partial.rename(target)
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
@@ -91,10 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=f"{N4},{N6}", help="IPv4,IPv6 routes")
     args = parser.parse_args(argv)
     n4, n6 = (int(x) for x in args.sizes.split(","))
-    state = state_file(n4, n6)
     sides = {"base": str(Path(args.base_src).resolve()), "new": str(ROOT / "src")}
     envs = {side: dict(os.environ, PYTHONPATH=src) for side, src in sides.items()}
-    rk = [sys.executable, "-m", "routekeeper", "--state", str(state), "--host", "border"]
+    states = {side: state_file(n4, n6, side, src) for side, src in sides.items()}
+    rks = {
+        side: [sys.executable, "-m", "routekeeper", "--state", str(states[side]), "--host", "border"]
+        for side in sides
+    }
     samples: dict[str, dict[str, list[float]]] = {}
     rss: dict[str, dict[str, list[int]]] = {}
     loads: list[str] = []
@@ -110,12 +122,12 @@ def main(argv: list[str] | None = None) -> int:
             loads.append(f"round {n + 1} {side}: load {load}")
             print(f"bench/interactive: round {n + 1}, {side} (load {load})", flush=True)
             for name, words in COMMANDS.items():
-                record(side, name, rk + words, envs[side])
+                record(side, name, rks[side] + words, envs[side])
             record(side, "--help", [sys.executable, "-m", "routekeeper", "--help"], envs[side])
             record(side, "python3 -c pass", [sys.executable, "-c", "pass"], envs[side])
             record(side, FLOOR, [sys.executable, "-c", "import numpy, sqlite3"], envs[side])
             if n < args.print_rounds:
-                record(side, "route print -4", rk + PRINT, envs[side])
+                record(side, "route print -4", rks[side] + PRINT, envs[side])
     report(args, n4, n6, samples, rss, loads)
     return 0
 
