@@ -132,7 +132,7 @@ def test_a_missing_file_and_an_unknown_csv_column(source: Path, tmp_path: Path) 
 def test_an_export_to_an_unwritable_place_leaves_nothing_behind(source: Path, tmp_path: Path) -> None:
     target = tmp_path / "no" / "such" / "dir.jsonl"
     status, _, err = rk(source, "export", str(target))
-    assert status == 1 and err.startswith(f"routekeeper: cannot write {target}: ")
+    assert status == 73 and err.startswith(f"routekeeper: cannot write {target}: ")  # README: 73
     assert not (tmp_path / "no").exists()
 
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from routekeeper.app.arguments import parse, parser
-from routekeeper.app.errors import CommandFailed
+from routekeeper.app.errors import CannotWrite, CommandFailed, file_error
 from routekeeper.app.session import Session
 from routekeeper.core.operations import Refused
 from routekeeper.frontends import bulk
@@ -119,7 +119,7 @@ def _input(path: str) -> Iterator[IO[str]]:
     try:
         fh = open(path, encoding="utf-8", newline="")
     except OSError as exc:
-        raise CommandFailed(f"cannot read {path}: {exc.strerror}") from None
+        raise CommandFailed(file_error("read", path, exc)) from None
     with fh:
         try:
             yield fh
@@ -137,14 +137,14 @@ def _output(session: Session, path: str | None) -> Iterator[IO[str]]:
     try:
         fh = open(partial, "w", encoding="utf-8", newline="")
     except OSError as exc:
-        raise CommandFailed(f"cannot write {path}: {exc.strerror}") from None
+        raise CannotWrite(file_error("write", path, exc)) from None
     try:
         with fh:
             yield fh
         os.replace(partial, path)
     except OSError as exc:
         _remove(partial)
-        raise CommandFailed(f"cannot write {path}: {exc.strerror}") from None
+        raise CannotWrite(file_error("write", path, exc)) from None
     except BaseException:
         _remove(partial)
         raise
