@@ -86,8 +86,7 @@ def cmd_adopt(session: Session, args: list[str]) -> int:
     ifname = links[r.oif].name if bind and r.oif in links else None
     route = PersistentRoute(prefix, nexthop, r.priority, r.oif if ifname else None)
     with LinuxRouteStore(session.state_override, session.netns) as store:
-        store.begin()
-        try:
+        with store.writing():
             stored = store.load(names)
             if any(
                 s.route.key == route.key or (s.route.prefix, s.route.nexthop) == (prefix, nexthop)
@@ -98,10 +97,6 @@ def cmd_adopt(session: Session, args: list[str]) -> int:
             store.record(
                 [(time.time(), str(prefix), "adopted", f"{describe(r, links)}: adopted by a command")]
             )
-            store.commit()
-        except BaseException:
-            store.rollback()
-            raise
         tell_daemon(store.path, session.netns)
     session.out.write(f"adopted: {prefix} {describe(r, links)}: kept from now on; the route stays as it is\n")
     return 0
@@ -114,8 +109,7 @@ def cmd_release(session: Session, args: list[str]) -> int:
     if not os.path.exists(state_file(session.state_override)):
         raise CommandFailed(f"{prefix} is not kept: no linux state file {state_file(session.state_override)}")
     with LinuxRouteStore(session.state_override, session.netns) as store:
-        store.begin()
-        try:
+        with store.writing():
             stored = store.load()
             gone = [
                 s
@@ -140,10 +134,6 @@ def cmd_release(session: Session, args: list[str]) -> int:
                     )
                 ]
             )
-            store.commit()
-        except BaseException:
-            store.rollback()
-            raise
         tell_daemon(store.path, session.netns)
     session.out.write(f"released: {prefix} via {s.route.nexthop}: no longer kept; the kernel route stays\n")
     return 0

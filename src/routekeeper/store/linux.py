@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from routekeeper.core.values import IP, Origin, PersistentRoute, Prefix, ValueParseError
@@ -161,6 +162,17 @@ class LinuxRouteStore:
     def rollback(self) -> None:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
+
+    @contextmanager
+    def writing(self) -> Iterator[LinuxRouteStore]:
+        """One write transaction: committed when the block ends, rolled back when it raises."""
+        self.begin()
+        try:
+            yield self
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
 
     def load(self, names: dict[str, int] | None = None) -> list[StoredRoute]:
         """Every stored route of this namespace; `names` (name -> current index) re-binds by name."""
