@@ -76,15 +76,17 @@ def whatif_dict(args: list[str], status: int, printed: str, events: list[Event])
 
 def describe_changes(events: list[Event]) -> list[str]:
     """The changes a command's events stand for: addresses, the active table, the persistent store."""
-    active, stored, addresses = [], [], []
+    active: list[tuple[str, str, str]] = []  # (sign, route, line)
+    stored, addresses = [], []
     for e in events:
         if e.kind in (Kind.ROUTE_WITHDRAWN, Kind.ROUTE_REMOVED) and e.route and e.route.manual:
-            active.append(f"  - {e.route.describe()}: {e.reason}")
+            active.append(("-", e.route.describe(), f"  - {e.route.describe()}: {e.reason}"))
         elif e.kind in (Kind.ROUTE_ADDED, Kind.ROUTE_RESTORED) and e.route and e.route.manual:
-            active.append(f"  + {e.route.describe()}: {e.reason}")
+            active.append(("+", e.route.describe(), f"  + {e.route.describe()}: {e.reason}"))
         elif e.kind in (Kind.ROUTE_REMOVED, Kind.ROUTE_ADDED) and e.route:
             sign = "-" if e.kind is Kind.ROUTE_REMOVED else "+"
-            active.append(f"  {sign} {e.route.describe()} (system): {e.reason}")
+            route = f"{e.route.describe()} (system)"
+            active.append((sign, route, f"  {sign} {route}: {e.reason}"))
         elif e.kind is Kind.PERSISTED and e.persistent:
             stored.append(f"  + {e.persistent.describe()}")
         elif e.kind is Kind.UNPERSISTED and e.persistent:
@@ -92,24 +94,16 @@ def describe_changes(events: list[Event]) -> list[str]:
         elif e.kind in (Kind.ADDRESS_ADDED, Kind.ADDRESS_REMOVED) and e.address:
             sign = "+" if e.kind is Kind.ADDRESS_ADDED else "-"
             addresses.append(f"  {sign} {e.address} on interface {e.address.ifindex}: {e.reason}")
-    active = _net(active)
+    # A route that leaves and comes back (a reboot rebuilds the whole table) is not a change: only what
+    # differs at the end is shown.
+    back = {route for sign, route, _ in active if sign == "-"} & {
+        route for sign, route, _ in active if sign == "+"
+    }
+    changed = [line for _, route, line in active if route not in back]
     lines = ["Addresses:", *(addresses or ["  unchanged"])]
-    lines += ["Active table:", *(active or ["  unchanged"])]
+    lines += ["Active table:", *(changed or ["  unchanged"])]
     lines += ["Persistent store:", *(stored or ["  unchanged"])]
     lost = [e for e in events if e.kind is Kind.ROUTE_WITHDRAWN]
     if lost:
         lines.append(f"{len(lost)} manual route(s) would leave the active table.")
     return lines
-
-
-def _net(lines: list[str]) -> list[str]:
-    """Drop a route that leaves and comes back (a reboot rebuilds the whole table): only what differs
-    at the end is a change. Lines are `  - ROUTE...: reason` / `  + ROUTE...: reason`."""
-
-    def key(line: str) -> tuple[str, str]:
-        return line[2], line[4:].split(": ", 1)[0]
-
-    removed = {key(x)[1] for x in lines if key(x)[0] == "-"}
-    added = {key(x)[1] for x in lines if key(x)[0] == "+"}
-    both = removed & added
-    return [x for x in lines if key(x)[1] not in both]
