@@ -18,12 +18,11 @@ and shortened, so an argument can neither forge lines on a terminal nor flood it
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TextIO
 
 from routekeeper.core.operations import Refused
 from routekeeper.core.values import ValueParseError
-from routekeeper.frontends.base import SpecError, UsageError
+from routekeeper.frontends.base import SpecError, UsageError, escaped
 from routekeeper.store.errors import (
     StoreBusy,
     StoreCorrupt,
@@ -92,16 +91,8 @@ def printable(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """`text` safe to show as (part of) one line: control, format and separator characters and lone
     surrogates (undecodable bytes of argv) escaped as Python writes them; when longer than `limit`,
     its head and tail with the number of characters left out between them."""
-    shown = "".join(_escaped(ch) for ch in text)
+    shown = escaped(text)
     if len(shown) <= limit:
         return shown
     head, tail = limit * 2 // 3, limit // 4
     return f"{shown[:head]}...[{len(shown) - head - tail} characters left out]...{shown[-tail:]}"
-
-
-def _escaped(ch: str) -> str:
-    if ch.isprintable() or ch == " ":
-        return ch
-    if unicodedata.category(ch) == "Cs":
-        return f"\\x{ord(ch) & 0xFF:02x}"  # a byte argv could not decode (surrogateescape)
-    return ch.encode("unicode_escape").decode("ascii")

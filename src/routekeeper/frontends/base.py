@@ -3,6 +3,7 @@ command line splits into words."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -38,12 +39,24 @@ class Output:
             self.commit = False
 
 
+def escaped(text: str) -> str:
+    """`text` with every character that is not plain text (control, format and separator characters,
+    and lone surrogates: bytes of argv that could not be decoded) written as an escape, so that an
+    echo of what a user typed can neither split a line nor drive a terminal."""
+    return "".join(_escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    if ch.isprintable() or ch == " ":
+        return ch
+    if unicodedata.category(ch) == "Cs":
+        return f"\\x{ord(ch) & 0xFF:02x}"  # a byte argv could not decode (surrogateescape)
+    return ch.encode("unicode_escape").decode("ascii")
+
+
 def printable(message: str, limit: int = 300) -> str:
-    """A message that echoes what a user typed, made safe for one line: control characters (newline,
-    CR, ESC) and characters that are not text are written as escapes, and it is cut at `limit`."""
-    text = "".join(
-        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode() for c in message
-    )
+    """A message that echoes what a user typed (an argparse complaint), `escaped` and cut at `limit`."""
+    text = escaped(message)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
